@@ -1,0 +1,39 @@
+# dsar: see README.md. `make demo` and `make test` are the two set-up commands.
+GO      ?= go
+BIN     := bin/dsar
+VERSION ?= 0.1.0
+BENCH_DIR := .cache/bench
+
+.PHONY: build demo test fuzz bench lint clean
+
+build:
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/dsar
+
+# End to end on the samples: a temporary workspace with the embedded SQLite
+# register, keys, a verified request, an export and a decrypt.
+demo: build
+	@bash samples/demo.sh $(BIN)
+
+test: lint
+	$(GO) test -timeout 20m ./...
+
+# Brief runs of the fuzz targets (CI runs them too, via `make test`'s seeds).
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParseRecord -fuzztime 20s ./exporter/sources/asterisk/
+
+# Benchmarks: a cached synthetic 1,000,000-row Master.csv over 2,000 staff,
+# one subject exported in all four formats (wall time, rows/s, peak RSS),
+# plus the per-format and per-package benchmarks.
+bench: build
+	@mkdir -p $(BENCH_DIR)
+	@test -s $(BENCH_DIR)/Master.csv || { echo "generating $(BENCH_DIR)/Master.csv (1,000,000 rows, once)"; \
+		$(GO) run ./samples/gencdr -rows 1000000 -staff 2000 -out $(BENCH_DIR)/Master.csv -subjects $(BENCH_DIR)/subjects.yaml; }
+	DSAR_BENCH_DIR=$(CURDIR)/$(BENCH_DIR) $(GO) test -run '^$$' -bench BenchmarkExportOneSubject -benchtime 3x -timeout 30m ./cmd/dsar/
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./formats/ ./exporter/sources/asterisk/ ./crypto/
+
+lint:
+	@out=$$(gofmt -l cmd exporter formats crypto samples); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+clean:
+	rm -rf bin .cache

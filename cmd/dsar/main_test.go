@@ -1,0 +1,91 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"dsar": func() { os.Exit(run(os.Args, os.Stdout, os.Stderr)) },
+	})
+}
+
+// TestScripts runs the CLI scripts in testdata/*.txtar. Each script gets
+// $SAMPLES (the repository's samples folder) and a pinned clock.
+func TestScripts(t *testing.T) {
+	samples, err := filepath.Abs("../../samples")
+	if err != nil {
+		t.Fatal(err)
+	}
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata",
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("SAMPLES", samples)
+			env.Setenv("DSAR_TEST_NOW", "2026-02-02T10:00:00Z")
+			env.Setenv("TMPDIR", env.WorkDir+"/tmp")
+			return os.MkdirAll(env.WorkDir+"/tmp", 0o700)
+		},
+		RequireExplicitExec: true,
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			// status N PROG ARGS...: run PROG and check its exit status is N;
+			// its output is then available to stdout/stderr assertions.
+			"status": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) < 2 || neg {
+					ts.Fatalf("usage: status N PROG [ARGS...]")
+				}
+				want, err := strconv.Atoi(args[0])
+				if err != nil {
+					ts.Fatalf("status: %v", err)
+				}
+				got := 0
+				if err := ts.Exec(args[1], args[2:]...); err != nil {
+					var ee *exec.ExitError
+					if !errors.As(err, &ee) {
+						ts.Fatalf("status: %v", err)
+					}
+					got = ee.ExitCode()
+				}
+				if got != want {
+					ts.Fatalf("exit status %d, want %d", got, want)
+				}
+			},
+			// flipbyte SRC DST: copy SRC to DST with one byte in the middle changed.
+			"flipbyte": func(ts *testscript.TestScript, neg bool, args []string) {
+				data, err := os.ReadFile(ts.MkAbs(args[0]))
+				ts.Check(err)
+				data[len(data)/2] ^= 0x01
+				ts.Check(os.WriteFile(ts.MkAbs(args[1]), data, 0o600))
+			},
+			// truncate SRC DST: copy SRC to DST without its last 100 bytes.
+			"truncate": func(ts *testscript.TestScript, neg bool, args []string) {
+				data, err := os.ReadFile(ts.MkAbs(args[0]))
+				ts.Check(err)
+				ts.Check(os.WriteFile(ts.MkAbs(args[1]), data[:len(data)-100], 0o600))
+			},
+			// empty DIR: DIR holds no files (no partial bundle, no temp file).
+			"empty": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 1 {
+					ts.Fatalf("usage: empty DIR")
+				}
+				ents, err := os.ReadDir(ts.MkAbs(args[0]))
+				if err != nil && !os.IsNotExist(err) {
+					ts.Fatalf("%v", err)
+				}
+				if (len(ents) == 0) == neg {
+					var names []string
+					for _, e := range ents {
+						names = append(names, e.Name())
+					}
+					ts.Fatalf("%s holds %v", args[0], names)
+				}
+			},
+		},
+	})
+}

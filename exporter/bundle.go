@@ -1,0 +1,347 @@
+package exporter
+
+import (
+	"archive/zip"
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/dsar-tool/dsar/crypto"
+	"github.com/dsar-tool/dsar/exporter/model"
+	"github.com/dsar-tool/dsar/exporter/register"
+	"github.com/dsar-tool/dsar/formats"
+)
+
+// Manifest describes a bundle's contents. It is the last entry of the zip;
+// its layout is versioned by SchemaVersion.
+type Manifest struct {
+	SchemaVersion string          `json:"schema_version"`
+	RequestID     string          `json:"request_id"`
+	SubjectID     string          `json:"subject_id"`
+	RequestTypes  []string        `json:"request_types"`
+	Generator     string          `json:"generator"`
+	GeneratedAt   time.Time       `json:"generated_at"`
+	Datasets      []DatasetCount  `json:"datasets"`
+	Files         []ManifestFile  `json:"files"`
+	Sources       []*SourceReport `json:"sources"`
+	Redactions    []any           `json:"redactions"`
+}
+
+// DatasetCount is the number of rows of one dataset.
+type DatasetCount struct {
+	Name string `json:"name"`
+	Rows int    `json:"rows"`
+}
+
+// ManifestFile describes one file of the bundle.
+type ManifestFile struct {
+	Path      string `json:"path"`
+	Bytes     int64  `json:"bytes"`
+	SHA256    string `json:"sha256"`
+	Rows      *int   `json:"rows,omitempty"`
+	Dataset   string `json:"dataset,omitempty"`
+	MediaType string `json:"media_type"`
+}
+
+// ManifestName is the manifest's path in the bundle.
+const ManifestName = "manifest.json"
+
+// Options configure one export.
+type Options struct {
+	Request     *register.Request
+	History     []*register.Request // the subject's requests, with events
+	Subject     string              // subject id
+	Formats     []string            // subset of formats.Names
+	Seal        crypto.SealOptions  // recipients, passphrase, signer
+	OutDir      string              // where the bundle is written
+	ScratchDir  string              // private (0700) scratch space for libraries
+	GeneratedAt time.Time           // the bundle's stated generation time
+	Generator   string              // e.g. "dsar 0.1.0"
+}
+
+// Result is what an export produced.
+type Result struct {
+	Path     string // the bundle
+	SHA256   string // of the bundle file (the ciphertext)
+	Bytes    int64
+	Manifest *Manifest
+}
+
+// BundleName returns the file name of a request's bundle.
+func BundleName(requestID string) string { return requestID + ".zip.pgp" }
+
+// AddHistory adds the subject's own rights requests and their timelines to
+// data as the rights_requests and request_events datasets.
+func AddHistory(data *Data, history []*register.Request) {
+	var reqs, evs []model.Record
+	for _, r := range history {
+		var verified, start, due any
+		if !r.Verified.IsZero() {
+			verified = r.Verified
+		}
+		if !r.ClockStart.IsZero() {
+			start = r.ClockStart
+		}
+		if !r.Due.IsZero() {
+			due = r.Due
+		}
+		reqs = append(reqs, model.Record{r.ID, strings.Join(r.Types, ","), r.Status, r.Received, r.Channel, r.IDRequested, verified, r.VerificationMethod, start, due})
+		for _, e := range r.Events {
+			evs = append(evs, model.Record{r.ID, int64(e.Seq), e.At.UTC(), e.Type, e.Actor, e.Note})
+		}
+	}
+	data.Tables[model.RightsRequests.Name] = reqs
+	data.Tables[model.RequestEvents.Name] = evs
+}
+
+// WriteBundle writes data as a sealed bundle in opt.OutDir and returns its
+// path. The file appears complete under its final name or not at all.
+func WriteBundle(ctx context.Context, data *Data, opt Options) (res *Result, err error) {
+	for _, f := range opt.Formats {
+		if !slices.Contains(formats.Names, f) {
+			return nil, fmt.Errorf("unknown format %q (want one of %s)", f, strings.Join(formats.Names, ", "))
+		}
+	}
+	if len(opt.Formats) == 0 {
+		return nil, errors.New("no formats selected")
+	}
+	if err := os.MkdirAll(opt.OutDir, 0o750); err != nil {
+		return nil, fmt.Errorf("output folder: %w", err)
+	}
+	final := filepath.Join(opt.OutDir, BundleName(opt.Request.ID))
+	tmp, err := os.CreateTemp(opt.OutDir, "."+BundleName(opt.Request.ID)+".tmp-*")
+	if err != nil {
+		return nil, fmt.Errorf("output folder: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	fileHash := sha256.New()
+	counter := &countWriter{}
+	buf := bufio.NewWriterSize(io.MultiWriter(tmp, fileHash, counter), 1<<20)
+	seal := opt.Seal
+	seal.FileName = opt.Request.ID + ".zip"
+	seal.ModTime = opt.GeneratedAt
+	sw, err := crypto.Seal(buf, seal)
+	if err != nil {
+		return nil, err
+	}
+	man, err := writeZip(ctx, sw, data, opt)
+	if err != nil {
+		return nil, err
+	}
+	if err := sw.Close(); err != nil {
+		return nil, fmt.Errorf("seal: %w", err)
+	}
+	if err := buf.Flush(); err != nil {
+		return nil, fmt.Errorf("write bundle: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return nil, fmt.Errorf("write bundle: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return nil, fmt.Errorf("write bundle: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := os.Rename(tmp.Name(), final); err != nil {
+		return nil, fmt.Errorf("write bundle: %w", err)
+	}
+	syncDir(opt.OutDir)
+	return &Result{Path: final, SHA256: hex.EncodeToString(fileHash.Sum(nil)), Bytes: counter.n, Manifest: man}, nil
+}
+
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+}
+
+type countWriter struct{ n int64 }
+
+func (c *countWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
+
+// entryWriter hashes and counts what goes into one zip entry.
+type entryWriter struct {
+	w io.Writer
+	h hash.Hash
+	n int64
+}
+
+func (e *entryWriter) Write(p []byte) (int, error) {
+	n, err := e.w.Write(p)
+	e.h.Write(p[:n])
+	e.n += int64(n)
+	return n, err
+}
+
+type zipBuilder struct {
+	zw    *zip.Writer
+	mod   time.Time
+	files []ManifestFile
+}
+
+func (z *zipBuilder) entry(path, media, dataset string, rows *int, write func(w io.Writer) error) error {
+	h := &zip.FileHeader{Name: path, Method: zip.Deflate, Modified: z.mod}
+	h.SetMode(0o644)
+	w, err := z.zw.CreateHeader(h)
+	if err != nil {
+		return fmt.Errorf("bundle %s: %w", path, err)
+	}
+	ew := &entryWriter{w: w, h: sha256.New()}
+	if err := write(ew); err != nil {
+		return fmt.Errorf("bundle %s: %w", path, err)
+	}
+	z.files = append(z.files, ManifestFile{Path: path, Bytes: ew.n, SHA256: hex.EncodeToString(ew.h.Sum(nil)), Rows: rows, Dataset: dataset, MediaType: media})
+	return nil
+}
+
+func writeRecords(w formats.Writer, recs []model.Record) error {
+	for _, r := range recs {
+		if err := w.Write(r); err != nil {
+			return err
+		}
+	}
+	return w.Close()
+}
+
+func writeZip(ctx context.Context, dst io.Writer, data *Data, opt Options) (*Manifest, error) {
+	z := &zipBuilder{zw: zip.NewWriter(dst), mod: opt.GeneratedAt.UTC()}
+	man := &Manifest{
+		SchemaVersion: model.SchemaVersion,
+		RequestID:     opt.Request.ID,
+		SubjectID:     opt.Subject,
+		RequestTypes:  opt.Request.Types,
+		Generator:     opt.Generator,
+		GeneratedAt:   opt.GeneratedAt.UTC(),
+		Sources:       data.Sources,
+		Redactions:    []any{},
+	}
+	if man.Sources == nil {
+		man.Sources = []*SourceReport{}
+	}
+	for _, d := range model.Datasets {
+		man.Datasets = append(man.Datasets, DatasetCount{Name: d.Name, Rows: data.Rows(d.Name)})
+	}
+	readme := coverNote(data, opt)
+	if err := z.entry("README.txt", "text/plain; charset=utf-8", "", nil, func(w io.Writer) error {
+		_, err := io.WriteString(w, readme)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	has := func(f string) bool { return slices.Contains(opt.Formats, f) }
+	type simple struct {
+		format, dir, ext, media string
+		open                    func(io.Writer, *model.Dataset) (formats.Writer, error)
+	}
+	simples := []simple{
+		{"json", "json", ".json", "application/json", func(w io.Writer, d *model.Dataset) (formats.Writer, error) { return formats.NewJSON(w, d), nil }},
+		{"csv", "csv", ".csv", "text/csv; charset=utf-8; header=present", func(w io.Writer, d *model.Dataset) (formats.Writer, error) { return formats.NewCSV(w, d), nil }},
+		{"parquet", "parquet", ".parquet", "application/vnd.apache.parquet", formats.NewParquet},
+	}
+	for _, s := range simples[:2] {
+		if !has(s.format) {
+			continue
+		}
+		if err := z.datasets(ctx, data, s.dir, s.ext, s.media, s.open); err != nil {
+			return nil, err
+		}
+	}
+	if has("xlsx") {
+		if err := z.workbook(ctx, data, opt, man); err != nil {
+			return nil, err
+		}
+	}
+	if has("parquet") {
+		s := simples[2]
+		if err := z.datasets(ctx, data, s.dir, s.ext, s.media, s.open); err != nil {
+			return nil, err
+		}
+	}
+	man.Files = z.files
+	if err := z.entry(ManifestName, "application/json", "", nil, func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(man)
+	}); err != nil {
+		return nil, err
+	}
+	if err := z.zw.Close(); err != nil {
+		return nil, fmt.Errorf("bundle: %w", err)
+	}
+	return man, nil
+}
+
+func (z *zipBuilder) datasets(ctx context.Context, data *Data, dir, ext, media string, open func(io.Writer, *model.Dataset) (formats.Writer, error)) error {
+	for _, d := range model.Datasets {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		recs := data.Tables[d.Name]
+		n := len(recs)
+		if err := z.entry(dir+"/"+d.Name+ext, media, d.Name, &n, func(w io.Writer) error {
+			fw, err := open(w, d)
+			if err != nil {
+				return err
+			}
+			return writeRecords(fw, recs)
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (z *zipBuilder) workbook(ctx context.Context, data *Data, opt Options, man *Manifest) error {
+	about := [][2]string{
+		{"Request", opt.Request.ID},
+		{"Subject", opt.Subject},
+		{"Generated (UTC)", opt.GeneratedAt.UTC().Format(time.RFC3339)},
+		{"Times", "All dates and times in this workbook are in UTC (Coordinated Universal Time)."},
+	}
+	for _, d := range man.Datasets {
+		about = append(about, [2]string{"Sheet: " + model.DatasetByName(d.Name).Title, fmt.Sprintf("%d rows", d.Rows)})
+	}
+	wb, err := formats.NewWorkbook(formats.WorkbookOptions{About: about, Created: opt.GeneratedAt.UTC(), TmpDir: opt.ScratchDir})
+	if err != nil {
+		return err
+	}
+	defer wb.Close()
+	for _, d := range model.Datasets {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		sw, err := wb.Sheet(d)
+		if err != nil {
+			return err
+		}
+		if err := writeRecords(sw, data.Tables[d.Name]); err != nil {
+			return err
+		}
+	}
+	total := 0
+	for _, d := range model.Datasets {
+		total += data.Rows(d.Name)
+	}
+	return z.entry(opt.Request.ID+".xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "", &total, func(w io.Writer) error {
+		_, err := wb.WriteTo(w)
+		return err
+	})
+}

@@ -1,0 +1,195 @@
+package exporter
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/dsar-tool/dsar/exporter/model"
+	"github.com/dsar-tool/dsar/exporter/source"
+)
+
+// MaxListedRejections caps how many rejected rows per source are listed
+// individually in the manifest; the count is always exact.
+const MaxListedRejections = 1000
+
+// SourceReport is what one source contributed, as stated in the manifest.
+type SourceReport struct {
+	Name       string            `json:"name"`
+	Kind       string            `json:"kind"`
+	Read       int64             `json:"rows_read"`
+	Selected   int64             `json:"rows_selected"`
+	Duplicates int64             `json:"rows_duplicate"`
+	Rejected   int64             `json:"rows_rejected"`
+	Rejections []model.Rejection `json:"rejected"`
+	Truncated  bool              `json:"rejected_truncated,omitempty"`
+	First      *time.Time        `json:"first_record_utc,omitempty"`
+	Last       *time.Time        `json:"last_record_utc,omitempty"`
+}
+
+// Data is everything collected for one subject.
+type Data struct {
+	Tables  map[string][]model.Record // by dataset name
+	Sources []*SourceReport
+}
+
+// Rows returns the number of records of dataset d.
+func (d *Data) Rows(name string) int { return len(d.Tables[name]) }
+
+// Rejected is the total of rejected rows over all sources.
+func (d *Data) Rejected() int64 {
+	var n int64
+	for _, s := range d.Sources {
+		n += s.Rejected
+	}
+	return n
+}
+
+type collectSink struct {
+	subject string
+	rep     *SourceReport
+	tables  map[string][]model.Record
+}
+
+func (s *collectSink) Emit(subject string, d *model.Dataset, rec model.Record) error {
+	if subject != s.subject {
+		return nil
+	}
+	if err := d.Check(rec); err != nil {
+		return fmt.Errorf("source %q emitted a bad record: %w", s.rep.Name, err)
+	}
+	s.tables[d.Name] = append(s.tables[d.Name], rec)
+	return nil
+}
+
+func (s *collectSink) Reject(r model.Rejection) {
+	if len(s.rep.Rejections) < MaxListedRejections {
+		s.rep.Rejections = append(s.rep.Rejections, r)
+	} else {
+		s.rep.Truncated = true
+	}
+}
+
+// Collect reads every source once and keeps the subject's records. A source
+// that cannot be read fails the whole collection: an access response must
+// not silently leave a system out.
+func Collect(ctx context.Context, subject model.Subject, m *source.Matcher, sources []source.Source) (*Data, error) {
+	data := &Data{Tables: map[string][]model.Record{}}
+	q := source.Query{Subjects: []model.Subject{subject}, Matcher: m}
+	for _, src := range sources {
+		rep := &SourceReport{Name: src.Name(), Kind: src.Kind(), Rejections: []model.Rejection{}}
+		sink := &collectSink{subject: subject.ID, rep: rep, tables: map[string][]model.Record{}}
+		st, err := src.Fetch(ctx, q, sink)
+		if err != nil {
+			return nil, fmt.Errorf("source %q: %w", src.Name(), err)
+		}
+		rep.Read, rep.Selected, rep.Rejected = st.Read, st.Selected, st.Rejected
+		for name, recs := range sink.tables {
+			d := model.DatasetByName(name)
+			kept := dedupe(d, recs)
+			rep.Duplicates += int64(len(recs) - len(kept))
+			span(d, kept, rep)
+			data.Tables[name] = append(data.Tables[name], kept...)
+		}
+		data.Sources = append(data.Sources, rep)
+	}
+	normalise(data)
+	return data, nil
+}
+
+// dedupe drops exact duplicates (a re-delivered file): records equal in
+// every column but where they were found.
+func dedupe(d *model.Dataset, recs []model.Record) []model.Record {
+	skip := map[int]bool{}
+	for _, name := range []string{"source_ref", "leg"} {
+		if i := d.Index(name); i >= 0 {
+			skip[i] = true
+		}
+	}
+	seen := make(map[string]bool, len(recs))
+	out := recs[:0]
+	var b strings.Builder
+	for _, r := range recs {
+		b.Reset()
+		for i, v := range r {
+			if !skip[i] {
+				fmt.Fprintf(&b, "%T\x00%v\x01", v, v)
+			}
+		}
+		k := b.String()
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, r)
+	}
+	return out
+}
+
+// span records the time range a source's records cover.
+func span(d *model.Dataset, recs []model.Record, rep *SourceReport) {
+	i := -1
+	for j, c := range d.Columns {
+		if c.Type == model.Timestamp {
+			i = j
+			break
+		}
+	}
+	if i < 0 {
+		return
+	}
+	for _, r := range recs {
+		t, ok := r[i].(time.Time)
+		if !ok {
+			continue
+		}
+		if rep.First == nil || t.Before(*rep.First) {
+			tt := t
+			rep.First = &tt
+		}
+		if rep.Last == nil || t.After(*rep.Last) {
+			tt := t
+			rep.Last = &tt
+		}
+	}
+}
+
+// normalise sorts every dataset and numbers the legs of each call.
+func normalise(data *Data) {
+	calls := data.Tables[model.Calls.Name]
+	iStart, iID, iRef, iLeg, iSrc := model.Calls.Index("start_utc"), model.Calls.Index("call_id"), model.Calls.Index("source_ref"), model.Calls.Index("leg"), model.Calls.Index("source")
+	sort.SliceStable(calls, func(a, b int) bool {
+		ta, tb := calls[a][iStart].(time.Time), calls[b][iStart].(time.Time)
+		if !ta.Equal(tb) {
+			return ta.Before(tb)
+		}
+		if x, y := calls[a][iSrc].(string), calls[b][iSrc].(string); x != y {
+			return x < y
+		}
+		if x, y := calls[a][iID].(string), calls[b][iID].(string); x != y {
+			return x < y
+		}
+		return refLess(calls[a][iRef].(string), calls[b][iRef].(string))
+	})
+	legs := map[string]int64{}
+	for _, r := range calls {
+		k := r[iSrc].(string) + "\x00" + r[iID].(string)
+		legs[k]++
+		r[iLeg] = legs[k]
+	}
+}
+
+// refLess orders "file:line" references by file, then numerically by line.
+func refLess(a, b string) bool {
+	fa, la, _ := strings.Cut(a, ":")
+	fb, lb, _ := strings.Cut(b, ":")
+	if fa != fb {
+		return fa < fb
+	}
+	if len(la) != len(lb) {
+		return len(la) < len(lb)
+	}
+	return la < lb
+}

@@ -1,0 +1,434 @@
+package asterisk
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/dsar-tool/dsar/exporter/model"
+	"github.com/dsar-tool/dsar/exporter/source"
+)
+
+// ctxEvery is how many records are read between checks for cancellation.
+const ctxEvery = 4096
+
+// scan is the state of one Fetch.
+type scan struct {
+	src   *CSV
+	q     source.Query
+	sink  source.Sink
+	st    *source.Stats
+	ctx   context.Context
+	zone  zoneResolver
+	want  *prefilter
+	rname string // the zone's name, for messages
+
+	// per file
+	base    string // file base name, for source_ref and rejections
+	prevEnd int64  // end (Unix s) of the file's previous good row
+	acc     []byte // a record spanning several lines
+	fs      [maxFields]field
+	scratch []byte
+}
+
+// file reads one file.
+func (s *scan) file(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("source %q: %w", s.src.name, err)
+	}
+	defer f.Close()
+	return s.read(f, filepath.Base(path))
+}
+
+// read reads one file's content; base names it in references.
+func (s *scan) read(r io.Reader, base string) error {
+	s.base = base
+	s.prevEnd = math.MinInt64
+	lr := newLineReader(r)
+	for {
+		l, err := lr.next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("source %q: reading %s: %w", s.src.name, s.base, err)
+		}
+		if l.long {
+			s.st.Read++
+			s.reject(l.n, reasonTooLong)
+			continue
+		}
+		rec := trimCR(l.b)
+		if len(rec) == 0 {
+			continue // a blank line holds no record
+		}
+		s.st.Read++
+		if s.st.Read%ctxEvery == 0 {
+			if err := s.ctx.Err(); err != nil {
+				return err
+			}
+		}
+		n, serr, at := splitFields(rec, s.fs[:])
+		if serr == splitUnterminated {
+			// A quoted field may hold a newline: read on.
+			var ok bool
+			if rec, n, ok = s.multiline(lr, l); !ok {
+				s.reject(l.n, reasonUnterminated)
+				continue
+			}
+			serr = splitOK
+		}
+		if serr != splitOK {
+			s.reject(l.n, s.structural(serr, at))
+			continue
+		}
+		if n != s.src.layout.n {
+			s.reject(l.n, s.countReason(n))
+			continue
+		}
+		if err := s.record(rec, l.n); err != nil {
+			return err
+		}
+	}
+}
+
+// multiline reads the lines that complete a record whose first line l
+// ends inside a quoted field. It returns the whole record (valid until
+// the next call) and its field count, or false if no well-formed record
+// of the right field count results within maxRecord bytes; then the lines
+// it read after l are handed back to be read again as records of their
+// own, so that one stray quote costs one row, not the rest of the file.
+func (s *scan) multiline(lr *lineReader, first line) ([]byte, int, bool) {
+	s.acc = append(s.acc[:0], first.b...)
+	var taken []line // lines after first, as offsets into acc (b nil) or long
+	starts := []int{}
+	odd := true
+	ok := false
+	n := 0
+	for {
+		l, err := lr.next()
+		if err != nil {
+			break // EOF or a read error, which the next read reports again
+		}
+		if l.long || len(s.acc)+1+len(l.b) > maxRecord {
+			if l.long {
+				taken = append(taken, l)
+			} else {
+				taken = append(taken, line{b: append([]byte(nil), l.b...), n: l.n})
+			}
+			starts = append(starts, -1)
+			break
+		}
+		starts = append(starts, len(s.acc)+1)
+		taken = append(taken, line{n: l.n})
+		s.acc = append(s.acc, '\n')
+		s.acc = append(s.acc, l.b...)
+		if bytes.Count(l.b, []byte{'"'})%2 == 1 {
+			odd = !odd
+		}
+		if odd {
+			continue
+		}
+		rec := trimCR(s.acc)
+		var serr splitErr
+		n, serr, _ = splitFields(rec, s.fs[:])
+		ok = serr == splitOK && n == s.src.layout.n
+		break
+	}
+	if ok {
+		return trimCR(s.acc), n, true
+	}
+	// Hand the lines after the first back, copied (acc is reused).
+	back := make([]line, len(taken))
+	for i, l := range taken {
+		if starts[i] < 0 {
+			back[i] = l
+			continue
+		}
+		end := len(s.acc)
+		if i+1 < len(taken) && starts[i+1] >= 0 {
+			end = starts[i+1] - 1
+		}
+		back[i] = line{b: append([]byte(nil), s.acc[starts[i]:end]...), n: l.n}
+	}
+	lr.unread(back)
+	return nil, 0, false
+}
+
+func (s *scan) structural(e splitErr, at int) string {
+	name := "field " + strconv.Itoa(at+1)
+	if at < s.src.layout.n {
+		name = "field " + s.src.layout.names[at]
+	}
+	switch e {
+	case splitStrayQuote:
+		return "stray quote in " + name
+	case splitAfterQuote:
+		return "unexpected character after closing quote in " + name
+	}
+	return reasonUnterminated
+}
+
+func (s *scan) countReason(n int) string {
+	return fmt.Sprintf("expected %d fields (16 + extra_columns), got %d", s.src.layout.n, n)
+}
+
+// value returns field i's bytes for typed parsing: quotes are tolerated
+// around integers and dates (cdr_csv writes them bare).
+func (s *scan) value(rec []byte, i int) []byte { return s.fs[i].bytesOf(rec) }
+
+// record checks one structurally sound record and emits it to every
+// wanted subject it matches. Only a sink error is returned.
+func (s *scan) record(rec []byte, ln int64) error {
+	lay := &s.src.layout
+	if !utf8.Valid(rec) {
+		s.reject(ln, reasonUTF8)
+		return nil
+	}
+	var local [3]int64
+	answered := false
+	for k, col := range [3]int{colStart, colAnswer, colEnd} {
+		b := s.value(rec, col)
+		if len(b) == 0 {
+			if col == colAnswer {
+				continue
+			}
+			s.reject(ln, "empty date in field "+lay.names[col])
+			return nil
+		}
+		v, ok := parseLocal(b)
+		if !ok {
+			s.reject(ln, "bad date in field "+lay.names[col])
+			return nil
+		}
+		local[k] = v
+		if col == colAnswer {
+			answered = true
+		}
+	}
+	var ints [maxFields]int64
+	for i := colDuration; i < lay.n; i++ {
+		if lay.types[i] != typInt {
+			continue
+		}
+		v, ok := parseInt(s.value(rec, i))
+		if !ok {
+			s.reject(ln, "bad integer in field "+lay.names[i])
+			return nil
+		}
+		ints[i] = v
+	}
+	dur, bill := ints[colDuration], ints[colBillsec]
+	st, an, en, bad, ok := s.zone.resolveTimes(local[0], local[1], local[2], answered, dur, bill, s.prevEnd)
+	if !ok {
+		s.reject(ln, "time in field "+bad+" does not exist in zone "+s.rname+" (clock change)")
+		return nil
+	}
+	s.prevEnd = en
+	if !s.want.candidate(rec, &s.fs, &s.scratch) {
+		return nil
+	}
+	return s.match(rec, ln, st, an, en, answered, dur, bill)
+}
+
+// match looks the row's parties up and emits one record per wanted
+// subject found: the caller side (src as a number, the endpoint of
+// channel) first, then the callee side (dst, the endpoint of dstchannel);
+// a subject found on both sides is the caller.
+func (s *scan) match(rec []byte, ln int64, st, an, en int64, answered bool, dur, bill int64) error {
+	m := s.q.Matcher
+	at := time.Unix(st, 0).UTC()
+	f := &s.fs
+	src, dst := f[colSrc].str(rec), f[colDst].str(rec)
+	channel, dstchannel := f[colChannel].str(rec), f[colDstChannel].str(rec)
+
+	type hit struct {
+		subject string
+		caller  bool
+		value   string
+	}
+	var hits []hit
+	add := func(ms []source.Match, caller bool) {
+		for _, mt := range ms {
+			if !s.want.wants(mt.Subject) {
+				continue
+			}
+			dup := false
+			for _, h := range hits {
+				if h.subject == mt.Subject {
+					dup = true
+				}
+			}
+			if !dup {
+				hits = append(hits, hit{mt.Subject, caller, mt.ID.Value})
+			}
+		}
+	}
+	add(m.Number(src, at), true)
+	if ep := endpoint(channel); ep != "" {
+		add(m.Lookup(model.KindSIP, ep, at), true)
+	}
+	add(m.Number(dst, at), false)
+	if ep := endpoint(dstchannel); ep != "" {
+		add(m.Lookup(model.KindSIP, ep, at), false)
+	}
+	if len(hits) == 0 {
+		return nil
+	}
+
+	lay := &s.src.layout
+	opt := func(pos int) string {
+		if pos < 0 {
+			return ""
+		}
+		return f[pos].str(rec)
+	}
+	uniqueid, userfield, linkedid := opt(lay.uniqueid), opt(lay.userfld), opt(lay.linkedid)
+	startT := time.Unix(st, 0).UTC()
+	callID := linkedid
+	if callID == "" {
+		callID = uniqueid
+	}
+	if callID == "" {
+		callID = channel + "@" + startT.Format(time.RFC3339)
+	}
+	var answer any
+	if answered {
+		answer = time.Unix(an, 0).UTC()
+	}
+	region := m.Region()
+	srcE164, srcExt := source.NormalisePhone(src, region)
+	dstE164, dstExt := source.NormalisePhone(dst, region)
+	name, _ := clidName(f[colCLID].str(rec))
+	disp := f[colDisposition].str(rec)
+	ref := s.base + ":" + strconv.FormatInt(ln, 10)
+	end := time.Unix(en, 0).UTC()
+	app, appData, acct := f[colLastApp].str(rec), f[colLastData].str(rec), f[colAccountCode].str(rec)
+	for _, h := range hits {
+		r := make(model.Record, len(model.Calls.Columns))
+		set := func(c int, v any) {
+			if i := callsIdx[c]; i >= 0 {
+				r[i] = v
+			}
+		}
+		set(cCallID, callID)
+		set(cLeg, int64(0)) // the exporter numbers the legs of a call
+		set(cSource, s.src.name)
+		set(cSourceRef, ref)
+		set(cStart, startT)
+		set(cAnswer, answer)
+		set(cEnd, end)
+		set(cDuration, dur)
+		set(cTalk, bill)
+		set(cOutcome, outcome(disp))
+		set(cOutcomeRaw, disp)
+		set(cSubjectNumber, h.value)
+		set(cChannel, channel)
+		set(cDstChannel, dstchannel)
+		set(cApplication, app)
+		set(cApplicationData, appData)
+		set(cAccountCode, acct)
+		set(cUserField, userfield)
+		set(cUniqueID, uniqueid)
+		direction := "internal"
+		if h.caller {
+			set(cRole, "caller")
+			set(cNameShown, name)
+			set(cOtherNumber, pick(dst, dstE164, dstExt))
+			set(cOtherName, "")
+			if srcExt || dstExt {
+				direction = "outbound"
+			}
+		} else {
+			set(cRole, "callee")
+			set(cNameShown, "")
+			set(cOtherNumber, pick(src, srcE164, srcExt))
+			set(cOtherName, name)
+			if srcExt || dstExt {
+				direction = "inbound"
+			}
+		}
+		set(cDirection, direction)
+		s.st.Selected++
+		if err := s.sink.Emit(h.subject, model.Calls, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func pick(raw, e164 string, ok bool) string {
+	if ok {
+		return e164
+	}
+	return raw
+}
+
+// outcome maps a cdr disposition (main/cdr.c ast_cdr_disp2str) to the
+// calls dataset's outcome.
+func outcome(disp string) string {
+	switch disp {
+	case "ANSWERED":
+		return "answered"
+	case "NO ANSWER":
+		return "no_answer"
+	case "BUSY":
+		return "busy"
+	case "FAILED":
+		return "failed"
+	case "CONGESTION":
+		return "congestion"
+	case "CANCEL":
+		return "cancelled"
+	}
+	return "unknown"
+}
+
+// The calls columns this connector fills, and where they are in
+// model.Calls (-1 if a column is ever dropped from the dataset).
+const (
+	cCallID = iota
+	cLeg
+	cSource
+	cSourceRef
+	cStart
+	cAnswer
+	cEnd
+	cDuration
+	cTalk
+	cDirection
+	cOutcome
+	cOutcomeRaw
+	cRole
+	cSubjectNumber
+	cNameShown
+	cOtherNumber
+	cOtherName
+	cChannel
+	cDstChannel
+	cApplication
+	cApplicationData
+	cAccountCode
+	cUserField
+	cUniqueID
+	nCallsCols
+)
+
+var callsIdx = func() (ix [nCallsCols]int) {
+	names := [nCallsCols]string{"call_id", "leg", "source", "source_ref", "start_utc", "answer_utc", "end_utc",
+		"duration_s", "talk_s", "direction", "outcome", "outcome_raw", "subject_role", "subject_number",
+		"subject_name_shown", "other_number", "other_name", "channel", "dst_channel", "application",
+		"application_data", "account_code", "user_field", "unique_id"}
+	for i, n := range names {
+		ix[i] = model.Calls.Index(n)
+	}
+	return ix
+}()
