@@ -281,6 +281,16 @@ func WriteKeyPair(prefix string, e *openpgp.Entity) error {
 	return nil
 }
 
+// ArmoredPublicKey returns e's public key (no secret material), ASCII
+// armoured and ending in a line break.
+func ArmoredPublicKey(e *openpgp.Entity) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := armored(&buf, openpgp.PublicKeyType, e.Serialize); err != nil {
+		return nil, fmt.Errorf("crypto: serialise public key %s: %w", Fingerprint(e), err)
+	}
+	return buf.Bytes(), nil
+}
+
 func armored(w io.Writer, blockType string, write func(io.Writer) error) error {
 	aw, err := armor.Encode(w, blockType, nil)
 	if err != nil {

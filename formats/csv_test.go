@@ -118,11 +118,8 @@ func FuzzCSVField(f *testing.F) {
 		if err != nil {
 			t.Fatalf("%q: %v", b, err)
 		}
+		// encoding/csv's reader turns CRLF inside a quoted field into LF.
 		want := strings.ReplaceAll(s, "\r\n", "\n")
-		if !csvNeedsQuotes(s) {
-			// Unquoted, the reader drops a trailing CR.
-			want = strings.TrimSuffix(want, "\r")
-		}
 		if len(rec) != 2 || rec[0] != want || rec[1] != "x" {
 			t.Fatalf("%q: read back %q", s, rec)
 		}

@@ -582,3 +582,53 @@ func readCSV(t testing.TB, b []byte) [][]string {
 	}
 	return rows
 }
+
+// sampleRecord returns a record that fits d, with a null in every nullable
+// column if nulls is set.
+func sampleRecord(d *model.Dataset, nulls bool) model.Record {
+	r := make(model.Record, len(d.Columns))
+	for i, c := range d.Columns {
+		if nulls && c.Nullable {
+			continue
+		}
+		switch c.Type {
+		case model.String:
+			r[i] = "+44 " + c.Name
+			if len(c.Enum) > 0 {
+				r[i] = c.Enum[len(c.Enum)-1]
+			}
+		case model.Int:
+			r[i] = int64(i)
+		case model.Timestamp:
+			r[i] = mustTime("2025-10-26T01:40:00Z")
+		case model.Date:
+			r[i] = day("2025-10-26")
+		case model.Bool:
+			r[i] = i%2 == 0
+		}
+	}
+	return r
+}
+
+// TestAllDatasets writes every declared dataset in every format, so that
+// a new dataset or column type cannot slip past the writers.
+func TestAllDatasets(t *testing.T) {
+	var sheets []sheetData
+	for _, d := range model.Datasets {
+		recs := []model.Record{sampleRecord(d, false), sampleRecord(d, true)}
+		for _, r := range recs {
+			if err := d.Check(r); err != nil {
+				t.Fatalf("%s: sample record: %v", d.Name, err)
+			}
+		}
+		for _, f := range streamFormats {
+			encode(t, f.name, d, recs)
+			encode(t, f.name, d, nil)
+		}
+		if got := parquetRows(t, encode(t, "parquet", d, recs), d); len(got) != 2 {
+			t.Errorf("%s: parquet read %d rows", d.Name, len(got))
+		}
+		sheets = append(sheets, sheetData{d, recs})
+	}
+	encodeXLSX(t, testAbout, sheets...)
+}

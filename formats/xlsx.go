@@ -40,7 +40,8 @@ type WorkbookOptions struct {
 	Created time.Time
 	// TmpDir is where the stream writer may spill sheet data (plain text)
 	// once a sheet passes 16 MiB; pass a private directory. Empty means
-	// os.TempDir(). Close removes the files.
+	// os.TempDir(). If excelize cannot create a file there it keeps the
+	// data in memory instead. Close removes the files.
 	TmpDir string
 }
 

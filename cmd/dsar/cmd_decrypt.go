@@ -17,12 +17,17 @@ func newDecryptCommand() *cli.Command {
 		ArgsUsage: "BUNDLE",
 		Description: "Decrypts BUNDLE with --key or --passphrase-file, checks it was signed by the\n" +
 			"key in --signer and that every file matches the manifest, and only then extracts\n" +
-			"the files into --out (a new or empty folder). Any failure extracts nothing.\n\n" + exitHelp,
+			"the files into --out (a new or empty folder). Any failure extracts nothing.\n" +
+			"A passphrase-protected --key is unlocked with --key-passphrase-file, $" + keyPassphraseEnv + ",\n" +
+			"or at a prompt. --no-verify accepts an unsigned bundle or one signed by another key\n" +
+			"(with a warning): use it only if you know where the bundle came from.\n\n" + exitHelp,
 		Flags: []cli.Flag{
 			configFlag(),
 			&cli.StringFlag{Name: "key", Usage: "your secret key `FILE`"},
-			&cli.StringFlag{Name: "passphrase-file", Usage: "the passphrase in `FILE` (first line)"},
-			&cli.StringFlag{Name: "signer", Usage: "the sender's public key `FILE`"},
+			&cli.StringFlag{Name: "key-passphrase-file", Usage: "the passphrase of a protected --key, in `FILE` (first line)"},
+			&cli.StringFlag{Name: "passphrase-file", Usage: "the bundle's passphrase in `FILE` (first line)"},
+			&cli.StringFlag{Name: "signer", Usage: "the sender's public key `FILE` (or its fingerprint in the workspace keyring)"},
+			&cli.BoolFlag{Name: "no-verify", Usage: "do not require a signature by --signer (prints a warning)"},
 			&cli.StringFlag{Name: "out", Usage: "extract into `DIR` (must not exist or be empty)"},
 		},
 		Action: func(c *cli.Context) error {
@@ -33,26 +38,20 @@ func newDecryptCommand() *cli.Command {
 			if c.String("key") == "" && c.String("passphrase-file") == "" {
 				return usageError("give --key FILE or --passphrase-file FILE to decrypt with")
 			}
-			if c.String("signer") == "" {
+			if c.String("signer") == "" && !c.Bool("no-verify") {
 				return withHint(errors.New("--signer is required: the bundle's signature must be checked"), exitUsage,
 					"the controller that sent the bundle publishes its public key; pass it with --signer FILE")
 			}
 			if c.String("out") == "" {
 				return usageError("--out DIR is required")
 			}
-			opt := crypto.OpenOptions{}
-			if f := c.String("key"); f != "" {
-				if opt.Keys, err = crypto.ReadKeys(f); err != nil {
-					return err
-				}
-			}
-			if f := c.String("passphrase-file"); f != "" {
-				if opt.Passphrase, err = readPassphrase(f); err != nil {
-					return err
-				}
-			}
-			if opt.Signers, err = crypto.ReadKeys(c.String("signer")); err != nil {
+			opt, err := openOptions(c)
+			if err != nil {
 				return err
+			}
+			if opt.NoVerify {
+				fmt.Fprintln(c.App.ErrWriter, "dsar: WARNING: --no-verify: the bundle is accepted even if it is unsigned or signed by an unknown key;\n"+
+					"dsar: WARNING: anyone could have made or changed it. Use it only if you know where it came from.")
 			}
 			scratch, err := exporter.NewScratch("")
 			if err != nil {
@@ -65,7 +64,11 @@ func newDecryptCommand() *cli.Command {
 			}
 			m := res.Manifest
 			w := c.App.Writer
-			fmt.Fprintf(w, "Good signature from %s\n", res.Envelope.SignerFingerprint)
+			if res.Envelope.Verified {
+				fmt.Fprintf(w, "Good signature from %s\n", res.Envelope.SignerFingerprint)
+			} else {
+				fmt.Fprintf(w, "Signature NOT verified (--no-verify; signing key ID %s)\n", orNone(res.Envelope.SignerKeyID))
+			}
 			fmt.Fprintf(w, "Request %s, generated %s by %s\n", m.RequestID, m.GeneratedAt.Format("2006-01-02 15:04:05Z"), m.Generator)
 			for _, d := range m.Datasets {
 				fmt.Fprintf(w, "  %-16s %d rows\n", d.Name, d.Rows)
@@ -74,4 +77,40 @@ func newDecryptCommand() *cli.Command {
 			return nil
 		},
 	}
+}
+
+// openOptions reads the keys, passphrase and signers of decrypt and
+// verify, unlocking a protected --key.
+func openOptions(c *cli.Context) (crypto.OpenOptions, error) {
+	opt := crypto.OpenOptions{NoVerify: c.Bool("no-verify")}
+	var err error
+	if f := c.String("key"); f != "" {
+		if opt.Keys, err = crypto.ReadKeys(f); err != nil {
+			return opt, err
+		}
+		u := &keyUnlocker{c: c, file: c.String("key-passphrase-file"), fileFlag: "key-passphrase-file"}
+		if err := u.unlock(opt.Keys, "secret key", f); err != nil {
+			return opt, err
+		}
+	} else if c.String("key-passphrase-file") != "" {
+		return opt, usageError("--key-passphrase-file needs --key FILE")
+	}
+	if f := c.String("passphrase-file"); f != "" {
+		if opt.Passphrase, err = readPassphrase(f); err != nil {
+			return opt, err
+		}
+	}
+	if v := c.String("signer"); v != "" {
+		if opt.Signers, err = readKeysArg(c, "signer", v); err != nil {
+			return opt, err
+		}
+	}
+	return opt, nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none: unsigned"
+	}
+	return s
 }

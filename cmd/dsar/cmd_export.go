@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -26,12 +27,19 @@ func newExportCommand() *cli.Command {
 		Description: "Reads every configured source once, keeps the records that belong to the\n" +
 			"request's subject, and writes <out>/<ID>.zip.pgp: a zip of JSON, CSV, XLSX and\n" +
 			"Parquet files with a cover note and a manifest, signed with the controller key\n" +
-			"and encrypted to each --recipient-key and/or the passphrase in --passphrase-file.\n" +
+			"and encrypted to each --recipient-key (a file, or the fingerprint of a key in the\n" +
+			"workspace keyring), to the config's archive_key, and/or to a passphrase.\n" +
+			"Recipient keys are checked first: expired, revoked, weak or SHA-1-only keys are\n" +
+			"refused before anything is read or written. '--passphrase generate' makes a\n" +
+			"strong passphrase and prints it once, for you to send by another channel.\n" +
+			"A protected controller key is unlocked with $" + keyPassphraseEnv + " or at a prompt.\n" +
 			"Prints the bundle's path.\n\n" + exitHelp,
 		Flags: []cli.Flag{
 			configFlag(),
-			&cli.StringSliceFlag{Name: "recipient-key", Usage: "encrypt to the public key in `FILE` (repeatable)"},
+			&cli.StringSliceFlag{Name: "recipient-key", Usage: "encrypt to the public key in `FILE`, or to the keyring key with that fingerprint (repeatable)"},
 			&cli.StringFlag{Name: "passphrase-file", Usage: "encrypt with the passphrase in `FILE` (first line)"},
+			&cli.StringFlag{Name: "passphrase", Usage: "'generate': encrypt with a new passphrase of seven random words, printed once (`generate`)"},
+			&cli.StringFlag{Name: "profile", Usage: "OpenPGP `PROFILE`: rfc4880 or rfc9580 (default: the config's, else rfc4880)"},
 			&cli.StringFlag{Name: "formats", Usage: "comma-separated formats: json,csv,xlsx,parquet (default from config)"},
 			&cli.StringFlag{Name: "out", Usage: "write the bundle into `DIR` (default: the outbox)"},
 			&cli.StringFlag{Name: "generated-at", Usage: "state this `TIME` (RFC 3339) as the generation time, for reproducible output"},
@@ -46,9 +54,20 @@ func runExportAction(c *cli.Context) error {
 		return err
 	}
 	keys := c.StringSlice("recipient-key")
-	if len(keys) == 0 && c.String("passphrase-file") == "" {
-		return withHint(fmt.Errorf("no recipient: give --recipient-key FILE and/or --passphrase-file FILE"), exitUsage,
-			"a subject without an OpenPGP key can be sent a passphrase bundle: put a strong passphrase in a file and pass --passphrase-file")
+	genPass := false
+	switch v := c.String("passphrase"); {
+	case v == "generate":
+		genPass = true
+	case c.IsSet("passphrase"):
+		return withHint(fmt.Errorf("--passphrase %q: the only value is 'generate'", v), exitUsage,
+			"passphrases are never given on the command line; put one in a file and pass --passphrase-file FILE, or use --passphrase generate")
+	}
+	if genPass && c.String("passphrase-file") != "" {
+		return usageError("--passphrase generate and --passphrase-file contradict each other: choose one")
+	}
+	if len(keys) == 0 && c.String("passphrase-file") == "" && !genPass {
+		return withHint(fmt.Errorf("no recipient: give --recipient-key FILE|FINGERPRINT, --passphrase generate and/or --passphrase-file FILE"), exitUsage,
+			"a subject without an OpenPGP key can be sent a passphrase bundle: --passphrase generate makes one and prints it for you to send by another channel")
 	}
 	var genAt time.Time
 	if v := c.String("generated-at"); v != "" {
@@ -72,16 +91,17 @@ func runExportAction(c *cli.Context) error {
 	if v := c.String("out"); v != "" {
 		out = v
 	}
-	return runExport(c, ws, exportOpts{id: id, recipientKeys: keys, passphraseFile: c.String("passphrase-file"), formats: fmts, out: out, generatedAt: genAt})
+	return runExport(c, ws, exportOpts{id: id, recipientKeys: keys, passphraseFile: c.String("passphrase-file"), generatePassphrase: genPass, formats: fmts, out: out, generatedAt: genAt})
 }
 
 type exportOpts struct {
-	id             string
-	recipientKeys  []string
-	passphraseFile string
-	formats        []string
-	out            string
-	generatedAt    time.Time
+	id                 string
+	recipientKeys      []string // files or keyring fingerprints
+	passphraseFile     string
+	generatePassphrase bool
+	formats            []string
+	out                string
+	generatedAt        time.Time
 }
 
 func runExport(c *cli.Context, ws *workspace, o exportOpts) error {
@@ -102,25 +122,11 @@ func runExport(c *cli.Context, ws *workspace, o exportOpts) error {
 		return withHint(fmt.Errorf("request %s is awaiting payment of its fee; nothing was exported", req.ID), exitRefused,
 			fmt.Sprintf("record the payment first: dsar request fee %s --paid DATE", req.ID))
 	}
-	// Load everything that can fail before any data is read.
-	seal := crypto.SealOptions{}
-	for _, f := range o.recipientKeys {
-		ks, err := crypto.ReadKeys(f)
-		if err != nil {
-			return err
-		}
-		seal.Recipients = append(seal.Recipients, ks...)
-	}
-	if o.passphraseFile != "" {
-		if seal.Passphrase, err = readPassphrase(o.passphraseFile); err != nil {
-			return err
-		}
-	}
-	signer, err := loadSigner(ws.cfg)
+	// Load and check everything that can fail before any data is read.
+	seal, generated, err := loadSealOptions(c, ws.cfg, o)
 	if err != nil {
 		return err
 	}
-	seal.Signer = signer
 	subjects, err := config.LoadSubjects(ws.cfg.Resolve(ws.cfg.Subjects))
 	if err != nil {
 		return err
@@ -143,6 +149,7 @@ func runExport(c *cli.Context, ws *workspace, o exportOpts) error {
 	if err != nil {
 		return fmt.Errorf("request %s: %w", req.ID, err)
 	}
+	matcher.OutsidePrefixes = ws.cfg.OutsidePrefixes
 	scratch, err := exporter.NewScratch("")
 	if err != nil {
 		return err
@@ -180,6 +187,9 @@ func runExport(c *cli.Context, ws *workspace, o exportOpts) error {
 		return fmt.Errorf("request %s: bundle %s was written but the register could not record it: %w", req.ID, res.Path, err)
 	}
 	fmt.Fprintln(c.App.Writer, res.Path)
+	if generated != "" {
+		printPassphrase(c, res.Path, generated)
+	}
 	if n := data.Rejected(); n > 0 {
 		fmt.Fprintf(c.App.ErrWriter, "dsar: warning: %d source rows could not be read; they are listed in the bundle's manifest (run 'dsar sources check' to see them)\n", n)
 		return partialErr
@@ -187,16 +197,84 @@ func runExport(c *cli.Context, ws *workspace, o exportOpts) error {
 	return nil
 }
 
-func loadSigner(cfg *config.Config) (*openpgp.Entity, error) {
+// loadSealOptions reads, checks and unlocks every key an export needs:
+// the recipients (files or keyring fingerprints), the config's archive
+// key, the passphrase (read or generated; generated is returned to be
+// shown once the bundle is written) and the controller's signing key.
+func loadSealOptions(c *cli.Context, cfg *config.Config, o exportOpts) (seal crypto.SealOptions, generated string, err error) {
+	profile, err := profileFor(c, cfg)
+	if err != nil {
+		return seal, "", err
+	}
+	seal.Profile = profile
+	now := time.Now()
+	add := func(ks openpgp.EntityList) error {
+		for _, e := range ks {
+			if err := crypto.CheckRecipient(e, now); err != nil {
+				return withHint(err, exitError, "nothing was exported; when you have a usable key, 'dsar keys import FILE' adds it to the workspace keyring")
+			}
+		}
+		seal.Recipients = append(seal.Recipients, ks...)
+		return nil
+	}
+	for _, v := range o.recipientKeys {
+		ks, err := readKeysArg(c, "recipient-key", v)
+		if err != nil {
+			return seal, "", err
+		}
+		if err := add(ks); err != nil {
+			return seal, "", err
+		}
+	}
+	if cfg.ArchiveKey != "" {
+		ks, err := crypto.ReadKeys(cfg.Resolve(cfg.ArchiveKey))
+		if err != nil {
+			return seal, "", fmt.Errorf("config %q: archive_key: %w", cfg.Path, err)
+		}
+		if err := add(ks); err != nil {
+			return seal, "", fmt.Errorf("config %q: archive_key: %w", cfg.Path, err)
+		}
+	}
+	switch {
+	case o.passphraseFile != "":
+		if seal.Passphrase, err = readPassphrase(o.passphraseFile); err != nil {
+			return seal, "", err
+		}
+	case o.generatePassphrase:
+		if generated, err = crypto.GeneratePassphrase(); err != nil {
+			return seal, "", err
+		}
+		seal.Passphrase = []byte(generated)
+	}
+	if seal.Signer, err = loadSigner(c, cfg); err != nil {
+		return seal, "", err
+	}
+	return seal, generated, nil
+}
+
+// printPassphrase shows a generated passphrase, once, on standard error
+// (standard output carries only the bundle's path, for scripts).
+func printPassphrase(c *cli.Context, bundle, pass string) {
+	fmt.Fprintf(c.App.ErrWriter, "\nPassphrase for %s (shown only now and stored nowhere;\n"+
+		"send it to the recipient by a different channel than the bundle, e.g. by phone or text message):\n\n"+
+		"    %s\n\n", filepath.Base(bundle), pass)
+}
+
+func loadSigner(c *cli.Context, cfg *config.Config) (*openpgp.Entity, error) {
 	if cfg.SigningKey == "" {
 		return nil, fmt.Errorf("config %q: signing_key is not set: the controller's secret key is needed to sign bundles", cfg.Path)
 	}
-	ks, err := crypto.ReadKeys(cfg.Resolve(cfg.SigningKey))
+	path := cfg.Resolve(cfg.SigningKey)
+	ks, err := crypto.ReadKeys(path)
 	if err != nil {
 		return nil, err
 	}
 	if len(ks) != 1 || ks[0].PrivateKey == nil {
 		return nil, fmt.Errorf("config %q: signing_key %q must hold exactly one secret key", cfg.Path, cfg.SigningKey)
+	}
+	u := &keyUnlocker{c: c}
+	if err := u.unlock(ks, "controller key", path); err != nil {
+		return nil, err
 	}
 	return ks[0], nil
 }

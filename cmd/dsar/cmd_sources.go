@@ -21,7 +21,11 @@ func newSourcesCommand() *cli.Command {
 					for _, k := range all.Kinds {
 						fmt.Fprintf(w, "%s\n    %s\n", k.Name, k.Summary)
 						for _, key := range k.Keys {
-							fmt.Fprintf(w, "    %-14s %s\n", key.Name, key.Description)
+							req := ""
+							if key.Required {
+								req = " (required)"
+							}
+							fmt.Fprintf(w, "    %-14s %s%s\n", key.Name, key.Description, req)
 						}
 					}
 					return nil

@@ -26,14 +26,19 @@ type Config struct {
 		Driver string `yaml:"driver"` // sqlite (default)
 		Path   string `yaml:"path"`   // the SQLite file
 	} `yaml:"register"`
-	SigningKey string   `yaml:"signing_key"` // the controller's secret key (armoured)
-	Subjects   string   `yaml:"subjects"`    // the subject directory
-	Outbox     string   `yaml:"outbox"`      // where bundles are written
-	Region     string   `yaml:"region"`      // default phone-number region (GB)
-	Timezone   string   `yaml:"timezone"`    // the site's zone, for identifier validity dates
-	Operator   string   `yaml:"operator"`    // who is recorded as the actor (default: the OS user)
-	Formats    []string `yaml:"formats"`     // default formats to export
-	Clock      struct {
+	SigningKey string `yaml:"signing_key"` // the controller's secret key (armoured)
+	ArchiveKey string `yaml:"archive_key"` // optional: the DPO office's public key; every bundle is also encrypted to it
+	Profile    string `yaml:"profile"`     // OpenPGP profile: rfc4880 (default) or rfc9580
+	Subjects   string `yaml:"subjects"`    // the subject directory
+	Outbox     string `yaml:"outbox"`      // where bundles are written
+	Region     string `yaml:"region"`      // default phone-number region (GB)
+	// OutsidePrefixes are the site's outside-line prefixes (e.g. "9"),
+	// stripped from dialled numbers before they are read as phone numbers.
+	OutsidePrefixes []string `yaml:"outside_prefixes"`
+	Timezone        string   `yaml:"timezone"` // the site's zone, for identifier validity dates
+	Operator        string   `yaml:"operator"` // who is recorded as the actor (default: the OS user)
+	Formats         []string `yaml:"formats"`  // default formats to export
+	Clock           struct {
 		Start        string `yaml:"start"`         // receipt (default) or verification
 		Division     string `yaml:"division"`      // england-and-wales (default), scotland, northern-ireland
 		BankHolidays string `yaml:"bank_holidays"` // a bank-holidays.json; default: the one shipped

@@ -41,6 +41,56 @@ var Calls = &Dataset{
 	},
 }
 
+// Login and presence enumerations.
+var (
+	LoginEvents    = []string{"login", "logout", "sign_in"}
+	LoginResults   = []string{"success", "failure", "unknown"}
+	PresenceStates = []string{"available", "busy", "do_not_disturb", "away", "be_right_back", "offline", "paused", "unknown"}
+)
+
+// Logins holds sign-ins to and sign-outs from the telephony systems: phone
+// and queue logins, and identity-provider sign-ins to the telephony apps.
+var Logins = &Dataset{
+	Name:        "logins",
+	Title:       "Logins",
+	Description: "Times you logged in to or out of the telephone systems (phones, call queues, Teams), with the outcome and the device or app used.",
+	Columns: []Column{
+		{Name: "source", Type: String, Description: "Name of the system the record came from."},
+		{Name: "source_ref", Type: String, Description: "Where the record is in the source: file name and line number, or an identifier."},
+		{Name: "at_utc", Type: Timestamp, Unit: "UTC", Description: "When it happened (UTC)."},
+		{Name: "event", Type: String, Enum: LoginEvents, Description: "login or logout (phones and call queues), or sign_in (an identity-provider sign-in)."},
+		{Name: "result", Type: String, Enum: LoginResults, Description: "Whether it succeeded: success, failure or unknown."},
+		{Name: "error_code", Type: String, Description: "The system's error code for a failure; empty on success."},
+		{Name: "error_reason", Type: String, Description: "The system's explanation of a failure."},
+		{Name: "subject_identifier", Type: String, Description: "Your identifier the record was matched on (agent, account, user principal name, ...)."},
+		{Name: "application", Type: String, Description: "The application or service signed in to (for example Microsoft Teams), or the call queue."},
+		{Name: "client", Type: String, Description: "The client software used (browser, desktop or mobile app, phone)."},
+		{Name: "ip_address", Type: String, Description: "The network address the login came from, where recorded."},
+		{Name: "device", Type: String, Description: "The device used, where recorded (name, operating system)."},
+		{Name: "location", Type: String, Description: "The approximate location the system derived from the network address, where recorded."},
+		{Name: "event_raw", Type: String, Description: "The event exactly as the source system wrote it."},
+	},
+}
+
+// Presence holds changes of the subject's status (available, busy, paused
+// in a queue, ...).
+var Presence = &Dataset{
+	Name:        "presence",
+	Title:       "Presence",
+	Description: "Changes of your status in the telephone systems: available, busy, away, do not disturb, or paused in a call queue, with any reason given.",
+	Columns: []Column{
+		{Name: "source", Type: String, Description: "Name of the system the record came from."},
+		{Name: "source_ref", Type: String, Description: "Where the record is in the source: file name and line number, or an identifier."},
+		{Name: "at_utc", Type: Timestamp, Unit: "UTC", Description: "When the status changed (UTC)."},
+		{Name: "state", Type: String, Enum: PresenceStates, Description: "The status from then on: available, busy, do_not_disturb, away, be_right_back, offline, paused or unknown."},
+		{Name: "activity", Type: String, Description: "What the system said you were doing (for example InACall, InAMeeting), where recorded."},
+		{Name: "reason", Type: String, Description: "The reason given (for example a queue pause reason), where recorded."},
+		{Name: "context", Type: String, Description: "Where the status applies (for example a call queue's name); empty for your overall status."},
+		{Name: "subject_identifier", Type: String, Description: "Your identifier the record was matched on."},
+		{Name: "state_raw", Type: String, Description: "The status exactly as the source system wrote it."},
+	},
+}
+
 // RightsRequests holds the subject's own rights requests from the register.
 var RightsRequests = &Dataset{
 	Name:        "rights_requests",
@@ -76,7 +126,7 @@ var RequestEvents = &Dataset{
 }
 
 // Datasets lists every dataset in bundle order.
-var Datasets = []*Dataset{Calls, RightsRequests, RequestEvents}
+var Datasets = []*Dataset{Calls, Logins, Presence, RightsRequests, RequestEvents}
 
 // DatasetByName returns the named dataset, or nil.
 func DatasetByName(name string) *Dataset {

@@ -8,10 +8,25 @@ const (
 	KindExtension = "extension" // an internal extension, compared as written
 	KindPhone     = "phone"     // a telephone number, compared in E.164
 	KindSIP       = "sip"       // an endpoint name, as in the channel PJSIP/<name>-0000001b
+	KindUPN       = "upn"       // a user principal name (Entra ID, Teams), compared case-insensitively
+	KindEntraID   = "entra_id"  // an Entra ID user object id (a GUID), compared case-insensitively
+	KindCUCMUser  = "cucm_user" // a Cisco Unified CM user id, compared case-insensitively
+	KindDevice    = "device"    // a device name (e.g. a CUCM SEP<MAC> phone), compared case-insensitively
+	KindEmail     = "email"     // an email address, compared case-insensitively
+	KindAgent     = "agent"     // a queue agent or member interface (e.g. PJSIP/4321 in queue_log), compared as written
 )
 
 // IdentifierKinds lists the kinds a subject directory may use.
-var IdentifierKinds = []string{KindExtension, KindPhone, KindSIP}
+var IdentifierKinds = []string{KindExtension, KindPhone, KindSIP, KindUPN, KindEntraID, KindCUCMUser, KindDevice, KindEmail, KindAgent}
+
+// FoldCase reports whether identifiers of kind compare case-insensitively.
+func FoldCase(kind string) bool {
+	switch kind {
+	case KindUPN, KindEntraID, KindCUCMUser, KindDevice, KindEmail:
+		return true
+	}
+	return false
+}
 
 // Identifier is a value that identified the subject during a period.
 // From and To are dates (midnight UTC values, inclusive both ends) that

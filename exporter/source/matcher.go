@@ -19,6 +19,11 @@ import (
 // endpoint (sip) compares as written. A value that merely contains a
 // subject's number never matches.
 type Matcher struct {
+	// OutsidePrefixes are the site's outside-line prefixes (e.g. "9"): a
+	// dialled number that starts with one is also tried without it when
+	// read as a phone number. Set before use.
+	OutsidePrefixes []string
+
 	region string
 	loc    *time.Location
 	exact  map[string][]entry // kind "\x00" value -> entries
@@ -38,6 +43,17 @@ type entry struct {
 type Match struct {
 	Subject string
 	ID      model.Identifier
+}
+
+// Has reports whether any subject has an identifier of the given kind, so
+// that a source can skip work for kinds nobody uses.
+func (m *Matcher) Has(kind string) bool {
+	for k := range m.exact {
+		if strings.HasPrefix(k, kind+"\x00") {
+			return true
+		}
+	}
+	return false
 }
 
 // NewMatcher indexes the subjects' identifiers. region is the default
@@ -66,9 +82,12 @@ func NewMatcher(subjects []model.Subject, region string, loc *time.Location) (*M
 				n := phonenumbers.GetNationalSignificantNumber(num)
 				m.nsn[n] = true
 				lens[len(n)] = true
-			case model.KindExtension, model.KindSIP:
+			case model.KindExtension, model.KindSIP, model.KindUPN, model.KindEntraID, model.KindCUCMUser, model.KindDevice, model.KindEmail, model.KindAgent:
 				if v == "" {
 					return nil, fmt.Errorf("subject %q identifier %d: empty value", s.ID, i+1)
+				}
+				if model.FoldCase(id.Kind) {
+					v = strings.ToLower(v)
 				}
 			default:
 				return nil, fmt.Errorf("subject %q identifier %d: unknown kind %q (want one of %s)", s.ID, i+1, id.Kind, strings.Join(model.IdentifierKinds, ", "))
@@ -91,8 +110,8 @@ func (m *Matcher) Location() *time.Location { return m.loc }
 func (m *Matcher) Region() string { return m.region }
 
 // Lookup returns the subjects whose identifier of the given kind equals
-// value at time t. For KindPhone, value is normalised first; for the other
-// kinds it is trimmed.
+// value at time t. For KindPhone, value is normalised first; kinds that
+// fold case (model.FoldCase) are lower-cased; all are trimmed.
 func (m *Matcher) Lookup(kind, value string, t time.Time) []Match {
 	value = strings.TrimSpace(value)
 	if value == "" {
@@ -102,11 +121,13 @@ func (m *Matcher) Lookup(kind, value string, t time.Time) []Match {
 		if !m.maybePhone(value) {
 			return nil
 		}
-		e164, ok := NormalisePhone(value, m.region)
+		e164, ok := m.E164(value)
 		if !ok {
 			return nil
 		}
 		value = e164
+	} else if model.FoldCase(kind) {
+		value = strings.ToLower(value)
 	}
 	es := m.exact[kind+"\x00"+value]
 	var out []Match
@@ -123,6 +144,23 @@ func (m *Matcher) Lookup(kind, value string, t time.Time) []Match {
 func (m *Matcher) Number(value string, t time.Time) []Match {
 	out := m.Lookup(model.KindExtension, value, t)
 	return append(out, m.Lookup(model.KindPhone, value, t)...)
+}
+
+// E164 returns value as an E.164 phone number if it is one, trying it
+// also without the site's outside-line prefix; extensions and other short
+// values return false.
+func (m *Matcher) E164(value string) (string, bool) {
+	value = strings.TrimSpace(value)
+	for _, p := range m.OutsidePrefixes {
+		if rest, ok := strings.CutPrefix(value, p); ok && p != "" {
+			if e, ok := NormalisePhone(rest, m.region); ok && !strings.HasPrefix(rest, "+") {
+				if len(rest) > 0 && (rest[0] == '0' || rest[0] == '+') {
+					return e, true
+				}
+			}
+		}
+	}
+	return NormalisePhone(value, m.region)
 }
 
 // maybePhone is a cheap necessary condition for value to normalise to one

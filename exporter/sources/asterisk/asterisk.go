@@ -154,16 +154,7 @@ func (c *CSV) Fetch(ctx context.Context, q source.Query, sink source.Sink) (sour
 	if err != nil {
 		return st, err
 	}
-	sc := &scan{
-		src:   c,
-		q:     q,
-		sink:  sink,
-		st:    &st,
-		ctx:   ctx,
-		zone:  zoneResolver{loc: c.loc},
-		want:  newPrefilter(q),
-		rname: c.loc.String(),
-	}
+	sc := c.newScan(ctx, q, sink, &st)
 	for _, path := range files {
 		if err := ctx.Err(); err != nil {
 			return st, err
@@ -176,6 +167,20 @@ func (c *CSV) Fetch(ctx context.Context, q source.Query, sink source.Sink) (sour
 		return st, fmt.Errorf("source %q: %d row(s) could not be read (strict mode)", c.name, st.Rejected)
 	}
 	return st, nil
+}
+
+// newScan returns the state of one Fetch that counts into st.
+func (c *CSV) newScan(ctx context.Context, q source.Query, sink source.Sink, st *source.Stats) *scan {
+	return &scan{
+		src:   c,
+		q:     q,
+		sink:  sink,
+		st:    st,
+		ctx:   ctx,
+		zone:  zoneResolver{loc: c.loc},
+		want:  newPrefilter(q),
+		rname: c.loc.String(),
+	}
 }
 
 // files expands the globs: sorted, without duplicates; a glob that
