@@ -9,7 +9,13 @@ import (
 	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/ProtonMail/go-crypto/openpgp/s2k"
 )
+
+// Cheap Argon2 for the tests; TestArgon2Defaults checks the real ones.
+func init() {
+	argon2Params = &s2k.Argon2Config{NumberOfPasses: 1, DegreeOfParallelism: 1, Memory: 8 << 10}
+}
 
 // testNow is the creation time of test keys: a little in the past, so
 // that GnuPG does not complain about keys from the future.

@@ -126,6 +126,11 @@ var preferredSuites = [][2]uint8{
 	{uint8(packet.CipherAES128), uint8(packet.AEADModeGCM)},
 }
 
+// argon2Params are the Argon2 parameters of ProtectKey and Seal; nil
+// means go-crypto's defaults, the second recommendation of RFC 9106: 3
+// passes, 4 lanes, 64 MiB. Tests lower them to save time.
+var argon2Params *s2k.Argon2Config
+
 // ErrKeyPassphrase means a passphrase does not unlock a secret key.
 var ErrKeyPassphrase = errors.New("crypto: wrong passphrase for the secret key")
 
@@ -153,7 +158,7 @@ func ProtectKey(e *openpgp.Entity, passphrase []byte, p Profile) error {
 		S2KConfig:     &s2k.Config{S2KMode: s2k.IteratedSaltedS2K, Hash: stdcrypto.SHA256, S2KCount: maxS2KCount},
 	}
 	if p.v6() || e.PrimaryKey.Version == 6 {
-		cfg.S2KConfig = &s2k.Config{S2KMode: s2k.Argon2S2K}
+		cfg.S2KConfig = &s2k.Config{S2KMode: s2k.Argon2S2K, Argon2Config: argon2Params}
 		cfg.AEADConfig = &packet.AEADConfig{DefaultMode: packet.AEADModeOCB}
 	}
 	if err := e.EncryptPrivateKeys(passphrase, cfg); err != nil {

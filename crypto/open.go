@@ -64,8 +64,8 @@ func (e *SignerError) Is(target error) bool { return target == ErrWrongSigner }
 
 // OpenOptions holds the keys that may open and verify a message.
 type OpenOptions struct {
-	// Keys are private keys to try for decryption. They must not be
-	// locked by a passphrase. May be empty.
+	// Keys are private keys to try for decryption. Locked ones must be
+	// unlocked first ([UnlockKey]). May be empty.
 	Keys openpgp.EntityList
 	// Passphrase, if not empty, is tried on the message's passphrase
 	// packets.
@@ -124,7 +124,8 @@ type Opened struct {
 // opens the message, if it is unsigned, or if it is signed by a key not in
 // opt.Signers (unless opt.NoVerify); in the last two cases it decrypts the
 // whole message first (discarding the plaintext) so that a damaged
-// message is reported as corrupt rather than as unsigned.
+// message is reported as corrupt rather than as unsigned. Data after the
+// end of the message (inside the armour, if armoured) makes it corrupt.
 //
 // Errors wrap ErrNoKey, ErrNotEncrypted, ErrNotSigned, ErrWrongSigner
 // (a *SignerError), ErrBadSignature or ErrCorrupt, except errors writing
@@ -216,6 +217,14 @@ func openMessage(dst io.Writer, src io.Reader, opt OpenOptions) (*Opened, error)
 	// Reading to EOF checked the signature; closing checks the MDC (or the
 	// final AEAD tag) after draining the encrypted packet.
 	if err := plain.Close(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
+	}
+	// Nothing may follow the encrypted packet: appended data is not part
+	// of what was signed, and a message that was changed is refused.
+	var one [1]byte
+	if n, err := io.ReadAtLeast(in, one[:], 1); n > 0 {
+		return nil, fmt.Errorf("%w: data after the end of the message", ErrCorrupt)
+	} else if err != nil && err != io.EOF {
 		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
 	if md.SignedBy != nil {
@@ -389,7 +398,7 @@ func decrypt(in io.Reader, opt OpenOptions, cfg *packet.Config, res *Opened) (io
 		msg = "no key packets"
 	}
 	if len(locked) > 0 {
-		msg += "; private key " + strings.Join(locked, ", ") + " is locked by a passphrase (not supported)"
+		msg += "; private key " + strings.Join(locked, ", ") + " is locked by a passphrase (unlock it first)"
 	}
 	return nil, fmt.Errorf("%w (%s)", ErrNoKey, msg)
 }

@@ -338,3 +338,28 @@ func TestGeneratePassphrase(t *testing.T) {
 		t.Error("no error from a failing random source")
 	}
 }
+
+// TestArgon2Defaults: outside tests, passphrases are stretched with
+// Argon2 at 3 passes, 4 lanes and 64 MiB (RFC 9106's second
+// recommendation).
+func TestArgon2Defaults(t *testing.T) {
+	saved := argon2Params
+	argon2Params = nil
+	defer func() { argon2Params = saved }()
+	ctrl := newKey(t, "C <c@example.org>")
+	msg, _ := seal(t, []byte("x"), SealOptions{Passphrase: []byte("pw"), Signer: ctrl, Profile: RFC9580})
+	var skesk []byte
+	for _, p := range rawPackets(t, msg) {
+		if p.tag == 3 {
+			skesk = p.body
+		}
+	}
+	// version 6, count, cipher, AEAD mode, S2K length, S2K: mode 4, salt
+	// (16), passes, lanes, memory exponent.
+	if len(skesk) < 25 || skesk[0] != 6 || skesk[5] != 4 || skesk[22] != 3 || skesk[23] != 4 || skesk[24] != 16 {
+		t.Errorf("SKESK %x: want v6 with Argon2 t=3 p=4 m=2^16 KiB", skesk)
+	}
+	if _, _, err := open(msg, OpenOptions{Passphrase: []byte("pw"), Signers: list(ctrl)}); err != nil {
+		t.Error(err)
+	}
+}

@@ -32,7 +32,8 @@ type SealOptions struct {
 	// not: see [Seal]. Zero means [DefaultProfile].
 	Profile Profile
 	// Signer is the controller's private key; its signing key signs the
-	// message. Required, and must not be locked by a passphrase.
+	// message. Required; a locked key must be unlocked first
+	// ([UnlockKey]).
 	Signer *openpgp.Entity
 	// FileName and ModTime go in the literal data packet (inside the
 	// encryption, but not covered by the v4 signature). FileName is cut to
@@ -188,7 +189,7 @@ func Seal(dst io.Writer, opt SealOptions) (*Writer, error) {
 		cipher = suite.Cipher
 		cfg.DefaultCipher = suite.Cipher
 		cfg.AEADConfig = &packet.AEADConfig{DefaultMode: suite.Mode}
-		cfg.S2KConfig = &s2k.Config{S2KMode: s2k.Argon2S2K}
+		cfg.S2KConfig = &s2k.Config{S2KMode: s2k.Argon2S2K, Argon2Config: argon2Params}
 		info.SEIPD, info.Cipher = 2, cipherName(suite.Cipher)+"-"+aeadName(suite.Mode)
 	}
 	if info.Passphrase {

@@ -96,7 +96,7 @@ func AddHistory(data *Data, history []*register.Request) {
 		if !r.Due.IsZero() {
 			due = r.Due
 		}
-		reqs = append(reqs, model.Record{r.ID, strings.Join(r.Types, ","), r.Status, r.Received, r.Channel, r.IDRequested, verified, r.VerificationMethod, start, due})
+		reqs = append(reqs, model.Record{r.ID, strings.Join(r.Types, ","), r.Status, r.Received, r.Channel, r.IDRequested, verified, r.VerificationMethod, start, due, dateOrNil(r.ExtendedDue), dateOrNil(r.Closed)})
 		for _, e := range r.Events {
 			evs = append(evs, model.Record{r.ID, int64(e.Seq), e.At.UTC(), e.Type, e.Actor, e.Note})
 		}
@@ -104,6 +104,18 @@ func AddHistory(data *Data, history []*register.Request) {
 	data.Tables[model.RightsRequests.Name] = reqs
 	data.Tables[model.RequestEvents.Name] = evs
 }
+
+func dateOrNil(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t
+}
+
+// TestHookMidWrite, if set, is called in the middle of writing a bundle
+// (after the data files, before the manifest). Kill tests use it to stop a
+// process at that point; it is nil otherwise.
+var TestHookMidWrite func()
 
 // WriteBundle writes data as a sealed bundle in opt.OutDir and returns its
 // path. The file appears complete under its final name or not at all.
@@ -120,7 +132,16 @@ func WriteBundle(ctx context.Context, data *Data, opt Options) (res *Result, err
 		return nil, fmt.Errorf("output folder: %w", err)
 	}
 	final := filepath.Join(opt.OutDir, BundleName(opt.Request.ID))
-	tmp, err := os.CreateTemp(opt.OutDir, "."+BundleName(opt.Request.ID)+".tmp-*")
+	// The ciphertext is written in a hidden staging folder inside the
+	// output folder (the same file system, so the final rename is atomic),
+	// never as a partial file beside finished bundles. The name carries
+	// the process id so that SweepPartial can remove what a killed
+	// process left.
+	stage := filepath.Join(opt.OutDir, PartialDir)
+	if err := os.MkdirAll(stage, 0o700); err != nil {
+		return nil, fmt.Errorf("output folder: %w", err)
+	}
+	tmp, err := os.CreateTemp(stage, fmt.Sprintf("%s.%d-*", BundleName(opt.Request.ID), os.Getpid()))
 	if err != nil {
 		return nil, fmt.Errorf("output folder: %w", err)
 	}
@@ -129,6 +150,7 @@ func WriteBundle(ctx context.Context, data *Data, opt Options) (res *Result, err
 			tmp.Close()
 			os.Remove(tmp.Name())
 		}
+		os.Remove(stage) // only if empty
 	}()
 	fileHash := sha256.New()
 	counter := &countWriter{}
@@ -274,6 +296,9 @@ func writeZip(ctx context.Context, dst io.Writer, data *Data, opt Options) (*Man
 		if err := z.datasets(ctx, data, s.dir, s.ext, s.media, s.open); err != nil {
 			return nil, err
 		}
+	}
+	if TestHookMidWrite != nil {
+		TestHookMidWrite()
 	}
 	man.Files = z.files
 	if err := z.entry(ManifestName, "application/json", "", nil, func(w io.Writer) error {

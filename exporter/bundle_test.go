@@ -7,6 +7,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -213,5 +214,60 @@ func TestOpenBundleChecksManifest(t *testing.T) {
 	// A second extraction into the same, now non-empty, folder is refused.
 	if _, err := OpenBundle(context.Background(), res.Path, OpenOptions{Crypto: open, ScratchDir: t.TempDir(), OutDir: out}); err == nil {
 		t.Fatal("extraction into a non-empty folder succeeded")
+	}
+}
+
+// countingSource counts how often a source is scanned.
+type countingSource struct {
+	source.Source
+	fetches int
+}
+
+func (c *countingSource) Fetch(ctx context.Context, q source.Query, s source.Sink) (source.Stats, error) {
+	c.fetches++
+	return c.Source.Fetch(ctx, q, s)
+}
+
+// TestCollectManyScansOnce: a bulk run over several subjects scans each
+// source once, and gives each subject exactly what a single export would.
+func TestCollectManyScansOnce(t *testing.T) {
+	src, err := asterisk.New("pbx", asterisk.Config{Paths: []string{"../samples/cdr-csv/Master*.csv"}, Timezone: "Europe/London", ExtraColumns: []string{"uniqueid", "userfield"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc, _ := time.LoadLocation("Europe/London")
+	subjects := []model.Subject{
+		{ID: "S-1001", Identifiers: []model.Identifier{{Kind: model.KindExtension, Value: "4321", From: time.Date(2024, 9, 1, 0, 0, 0, 0, time.UTC)}, {Kind: model.KindSIP, Value: "4321", From: time.Date(2024, 9, 1, 0, 0, 0, 0, time.UTC)}, {Kind: model.KindPhone, Value: "01632 960555"}}},
+		{ID: "S-1002", Identifiers: []model.Identifier{{Kind: model.KindExtension, Value: "4312"}, {Kind: model.KindSIP, Value: "siobhan-desk"}, {Kind: model.KindPhone, Value: "020 7946 0312"}}},
+		{ID: "S-1003", Identifiers: []model.Identifier{{Kind: model.KindExtension, Value: "43210"}, {Kind: model.KindSIP, Value: "43210"}}},
+	}
+	m, err := source.NewMatcher(subjects, "GB", loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := &countingSource{Source: src}
+	bulk, err := CollectMany(context.Background(), subjects, m, []source.Source{cs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cs.fetches != 1 {
+		t.Fatalf("%d scans for %d subjects, want 1", cs.fetches, len(subjects))
+	}
+	for _, s := range subjects {
+		one, err := source.NewMatcher([]model.Subject{s}, "GB", loc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		single, err := Collect(context.Background(), s, one, []source.Source{src})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, want := bulk[s.ID], single
+		if got.Rows("calls") == 0 || fmt.Sprint(got.Tables) != fmt.Sprint(want.Tables) {
+			t.Errorf("%s: bulk gave %d calls, a single export %d (or they differ)", s.ID, got.Rows("calls"), want.Rows("calls"))
+		}
+		if got.Sources[0].Selected != want.Sources[0].Selected {
+			t.Errorf("%s: bulk selected %d, single %d", s.ID, got.Sources[0].Selected, want.Sources[0].Selected)
+		}
 	}
 }

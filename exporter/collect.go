@@ -47,28 +47,31 @@ func (d *Data) Rejected() int64 {
 	return n
 }
 
+// collectSink routes each record to its subject's tables.
 type collectSink struct {
-	subject string
-	rep     *SourceReport
-	tables  map[string][]model.Record
+	source   string
+	tables   map[string]map[string][]model.Record // subject -> dataset -> records
+	rejected []model.Rejection
+	trunc    bool
 }
 
 func (s *collectSink) Emit(subject string, d *model.Dataset, rec model.Record) error {
-	if subject != s.subject {
-		return nil
+	t, ok := s.tables[subject]
+	if !ok {
+		return nil // not asked for
 	}
 	if err := d.Check(rec); err != nil {
-		return fmt.Errorf("source %q emitted a bad record: %w", s.rep.Name, err)
+		return fmt.Errorf("source %q emitted a bad record: %w", s.source, err)
 	}
-	s.tables[d.Name] = append(s.tables[d.Name], rec)
+	t[d.Name] = append(t[d.Name], rec)
 	return nil
 }
 
 func (s *collectSink) Reject(r model.Rejection) {
-	if len(s.rep.Rejections) < MaxListedRejections {
-		s.rep.Rejections = append(s.rep.Rejections, r)
+	if len(s.rejected) < MaxListedRejections {
+		s.rejected = append(s.rejected, r)
 	} else {
-		s.rep.Truncated = true
+		s.trunc = true
 	}
 }
 
@@ -76,27 +79,53 @@ func (s *collectSink) Reject(r model.Rejection) {
 // that cannot be read fails the whole collection: an access response must
 // not silently leave a system out.
 func Collect(ctx context.Context, subject model.Subject, m *source.Matcher, sources []source.Source) (*Data, error) {
-	data := &Data{Tables: map[string][]model.Record{}}
-	q := source.Query{Subjects: []model.Subject{subject}, Matcher: m}
+	all, err := CollectMany(ctx, []model.Subject{subject}, m, sources)
+	if err != nil {
+		return nil, err
+	}
+	return all[subject.ID], nil
+}
+
+// CollectMany reads every source once for all the subjects (a bulk run
+// costs one scan per source, not one per subject) and returns each
+// subject's data. m must have been built from the same subjects.
+func CollectMany(ctx context.Context, subjects []model.Subject, m *source.Matcher, sources []source.Source) (map[string]*Data, error) {
+	out := map[string]*Data{}
+	for _, s := range subjects {
+		out[s.ID] = &Data{Tables: map[string][]model.Record{}}
+	}
+	q := source.Query{Subjects: subjects, Matcher: m}
 	for _, src := range sources {
-		rep := &SourceReport{Name: src.Name(), Kind: src.Kind(), Rejections: []model.Rejection{}}
-		sink := &collectSink{subject: subject.ID, rep: rep, tables: map[string][]model.Record{}}
+		sink := &collectSink{source: src.Name(), tables: map[string]map[string][]model.Record{}}
+		for _, s := range subjects {
+			sink.tables[s.ID] = map[string][]model.Record{}
+		}
 		st, err := src.Fetch(ctx, q, sink)
 		if err != nil {
 			return nil, fmt.Errorf("source %q: %w", src.Name(), err)
 		}
-		rep.Read, rep.Selected, rep.Rejected = st.Read, st.Selected, st.Rejected
-		for name, recs := range sink.tables {
-			d := model.DatasetByName(name)
-			kept := dedupe(d, recs)
-			rep.Duplicates += int64(len(recs) - len(kept))
-			span(d, kept, rep)
-			data.Tables[name] = append(data.Tables[name], kept...)
+		for _, subj := range subjects {
+			rep := &SourceReport{Name: src.Name(), Kind: src.Kind(), Read: st.Read, Rejected: st.Rejected,
+				Rejections: append([]model.Rejection{}, sink.rejected...), Truncated: sink.trunc}
+			data := out[subj.ID]
+			for _, d := range model.Datasets {
+				recs := sink.tables[subj.ID][d.Name]
+				if len(recs) == 0 {
+					continue
+				}
+				kept := dedupe(d, recs)
+				rep.Selected += int64(len(recs))
+				rep.Duplicates += int64(len(recs) - len(kept))
+				span(d, kept, rep)
+				data.Tables[d.Name] = append(data.Tables[d.Name], kept...)
+			}
+			data.Sources = append(data.Sources, rep)
 		}
-		data.Sources = append(data.Sources, rep)
 	}
-	normalise(data)
-	return data, nil
+	for _, d := range out {
+		normalise(d)
+	}
+	return out, nil
 }
 
 // dedupe drops exact duplicates (a re-delivered file): records equal in
@@ -158,6 +187,20 @@ func span(d *model.Dataset, recs []model.Record, rep *SourceReport) {
 
 // normalise sorts every dataset and numbers the legs of each call.
 func normalise(data *Data) {
+	for _, d := range []*model.Dataset{model.Logins, model.Presence} {
+		recs := data.Tables[d.Name]
+		iAt, iSrc, iRef := d.Index("at_utc"), d.Index("source"), d.Index("source_ref")
+		sort.SliceStable(recs, func(a, b int) bool {
+			ta, tb := recs[a][iAt].(time.Time), recs[b][iAt].(time.Time)
+			if !ta.Equal(tb) {
+				return ta.Before(tb)
+			}
+			if x, y := recs[a][iSrc].(string), recs[b][iSrc].(string); x != y {
+				return x < y
+			}
+			return refLess(recs[a][iRef].(string), recs[b][iRef].(string))
+		})
+	}
 	calls := data.Tables[model.Calls.Name]
 	iStart, iID, iRef, iLeg, iSrc := model.Calls.Index("start_utc"), model.Calls.Index("call_id"), model.Calls.Index("source_ref"), model.Calls.Index("leg"), model.Calls.Index("source")
 	sort.SliceStable(calls, func(a, b int) bool {

@@ -65,6 +65,38 @@ func SweepScratch(base string) int {
 	return n
 }
 
+// PartialDir is the hidden folder inside an output folder where bundles
+// are written before they are renamed into place.
+const PartialDir = ".partial"
+
+// SweepPartial removes the unfinished bundles that killed processes left in
+// outDir's staging folder, and returns how many it removed.
+func SweepPartial(outDir string) int {
+	dir := filepath.Join(outDir, PartialDir)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, e := range ents {
+		name := e.Name()
+		i := strings.LastIndex(name, ".")
+		if i < 0 {
+			continue
+		}
+		pidStr, _, _ := strings.Cut(name[i+1:], "-")
+		pid, err := strconv.Atoi(pidStr)
+		if err != nil || pid == os.Getpid() || alive(pid) {
+			continue
+		}
+		if os.Remove(filepath.Join(dir, name)) == nil {
+			n++
+		}
+	}
+	os.Remove(dir) // only if empty
+	return n
+}
+
 func alive(pid int) bool {
 	if pid <= 0 {
 		return false

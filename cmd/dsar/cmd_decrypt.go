@@ -3,6 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -58,7 +62,7 @@ func newDecryptCommand() *cli.Command {
 				return err
 			}
 			defer scratch.Remove()
-			res, err := exporter.OpenBundle(c.Context, bundle, exporter.OpenOptions{Crypto: opt, ScratchDir: scratch.Dir, OutDir: c.String("out")})
+			res, err := openBundleNamed(c, bundle, exporter.OpenOptions{Crypto: opt, ScratchDir: scratch.Dir, OutDir: c.String("out")})
 			if err != nil {
 				return fmt.Errorf("%s: %w; nothing was extracted", bundle, err)
 			}
@@ -113,4 +117,67 @@ func orNone(s string) string {
 		return "none: unsigned"
 	}
 	return s
+}
+
+// openBundleNamed is exporter.OpenBundle that also refuses a bundle whose
+// file name names another request than its manifest does: a genuine
+// bundle for another request swapped in under this one's name. With
+// opt.OutDir set, the files are extracted into a hidden folder beside it
+// and moved into place only after that check.
+func openBundleNamed(c *cli.Context, bundle string, opt exporter.OpenOptions) (res *exporter.Opened, err error) {
+	out := opt.OutDir
+	if out != "" {
+		out = filepath.Clean(out)
+		if ents, err := os.ReadDir(out); err == nil && len(ents) > 0 {
+			return nil, fmt.Errorf("output folder %q is not empty: choose a new folder", out)
+		}
+		if err := os.MkdirAll(filepath.Dir(out), 0o700); err != nil {
+			return nil, err
+		}
+		stage, merr := os.MkdirTemp(filepath.Dir(out), "."+filepath.Base(out)+".check-*")
+		if merr != nil {
+			return nil, merr
+		}
+		defer func() {
+			if err != nil {
+				os.RemoveAll(stage)
+			}
+		}()
+		opt.OutDir = stage
+	}
+	res, err = exporter.OpenBundle(c.Context, bundle, opt)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkBundleName(bundle, res.Manifest.RequestID); err != nil {
+		return nil, err
+	}
+	if out != "" {
+		if err := os.Remove(out); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("output folder %q: %w", out, err)
+		}
+		if err := os.Rename(res.OutDir, out); err != nil {
+			return nil, err
+		}
+		res.OutDir = out
+	}
+	return res, nil
+}
+
+var requestIDRE = regexp.MustCompile(`^[A-Za-z]+-[0-9]{4}-[0-9]+$`)
+
+// checkBundleName refuses a bundle named <ID>.zip.pgp for another request
+// ID than the one its manifest holds. Names not shaped like a request ID
+// (renamed by the recipient) are not checked.
+func checkBundleName(bundle, id string) error {
+	base := filepath.Base(bundle)
+	stem, ok := strings.CutSuffix(base, ".zip.pgp")
+	if !ok {
+		stem, ok = strings.CutSuffix(base, ".zip.gpg")
+	}
+	if !ok || stem == id || !requestIDRE.MatchString(stem) {
+		return nil
+	}
+	return withHint(fmt.Errorf("%w: the file is named for request %s but holds the bundle of request %s", exporter.ErrBundle, stem, id), exitError,
+		"another bundle was put in this one's place; if you renamed the file yourself, name it "+id+".zip.pgp")
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -55,12 +56,18 @@ func runExportAction(c *cli.Context) error {
 	}
 	keys := c.StringSlice("recipient-key")
 	genPass := false
-	switch v := c.String("passphrase"); {
-	case v == "generate":
+	switch {
+	case c.String("passphrase") == "generate":
 		genPass = true
 	case c.IsSet("passphrase"):
-		return withHint(fmt.Errorf("--passphrase %q: the only value is 'generate'", v), exitUsage,
+		// The value is not repeated: it may be a secret.
+		return withHint(errors.New("--passphrase: the only value is 'generate'"), exitUsage,
 			"passphrases are never given on the command line; put one in a file and pass --passphrase-file FILE, or use --passphrase generate")
+	}
+	if v := c.String("profile"); v != "" {
+		if _, err := crypto.ParseProfile(v); err != nil {
+			return usageError("--profile %q: want rfc4880 or rfc9580", v)
+		}
 	}
 	if genPass && c.String("passphrase-file") != "" {
 		return usageError("--passphrase generate and --passphrase-file contradict each other: choose one")
@@ -179,16 +186,17 @@ func runExport(c *cli.Context, ws *workspace, o exportOpts) error {
 	if err != nil {
 		return fmt.Errorf("request %s: %w; nothing was exported", req.ID, err)
 	}
+	testPause("written")
 	note := fmt.Sprintf("bundle written: %d calls; formats %s; recipients %d key(s)", data.Rows(model.Calls.Name), strings.Join(o.formats, ","), len(seal.Recipients))
 	if seal.Passphrase != nil {
 		note += " and a passphrase"
 	}
-	if err := ws.store.AddEvent(ctx, req.ID, register.Event{Type: register.EventExported, Actor: ws.cfg.Actor(), Note: note, BundleFile: res.Path, BundleSHA256: res.SHA256}); err != nil {
+	if err := ws.store.MarkExported(ctx, req.ID, "", register.Event{Type: register.EventExported, Actor: ws.cfg.Actor(), Note: note, BundleFile: res.Path, BundleSHA256: res.SHA256}, ""); err != nil {
 		return fmt.Errorf("request %s: bundle %s was written but the register could not record it: %w", req.ID, res.Path, err)
 	}
 	fmt.Fprintln(c.App.Writer, res.Path)
 	if generated != "" {
-		printPassphrase(c, res.Path, generated)
+		printPassphrase(c, res.Path, generated, seal.Profile)
 	}
 	if n := data.Rejected(); n > 0 {
 		fmt.Fprintf(c.App.ErrWriter, "dsar: warning: %d source rows could not be read; they are listed in the bundle's manifest (run 'dsar sources check' to see them)\n", n)
@@ -254,10 +262,14 @@ func loadSealOptions(c *cli.Context, cfg *config.Config, o exportOpts) (seal cry
 
 // printPassphrase shows a generated passphrase, once, on standard error
 // (standard output carries only the bundle's path, for scripts).
-func printPassphrase(c *cli.Context, bundle, pass string) {
+func printPassphrase(c *cli.Context, bundle, pass string, profile crypto.Profile) {
 	fmt.Fprintf(c.App.ErrWriter, "\nPassphrase for %s (shown only now and stored nowhere;\n"+
 		"send it to the recipient by a different channel than the bundle, e.g. by phone or text message):\n\n"+
 		"    %s\n\n", filepath.Base(bundle), pass)
+	if profile == crypto.RFC9580 {
+		fmt.Fprintf(c.App.ErrWriter, "Note: under the rfc9580 profile this bundle is an RFC 9580 message (AEAD, Argon2):\n"+
+			"GnuPG and Sequoia sq 0.27 cannot open it; the recipient needs 'dsar decrypt' or RFC 9580 software.\n\n")
+	}
 }
 
 func loadSigner(c *cli.Context, cfg *config.Config) (*openpgp.Entity, error) {

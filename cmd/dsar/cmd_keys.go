@@ -384,7 +384,12 @@ func (k *keyring) find(fpr string) (*keyringEntry, error) {
 	seen := map[string]bool{}
 	for _, e := range entries {
 		full := crypto.Fingerprint(e.key)
-		if (full == fpr || (len(fpr) == 16 && strings.HasSuffix(full, fpr) && len(full) == 40) || (len(fpr) == 16 && strings.HasPrefix(full, fpr) && len(full) == 64)) && !seen[full] {
+		// A key ID is the end of a v4 fingerprint, the start of a v6 one.
+		keyID := full[:16]
+		if len(full) == 40 {
+			keyID = full[24:]
+		}
+		if (fpr == full || fpr == keyID) && !seen[full] {
 			seen[full] = true
 			found = append(found, e)
 		}

@@ -83,6 +83,9 @@ func runRegisterExport(c *cli.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	if err := ws.audit(c, "register exported", "", fmt.Sprintf("%d requests as %s to %s", len(reqs), format, c.String("out")), ""); err != nil {
+		return err
+	}
 	out := c.String("out")
 	switch format {
 	case "csv":

@@ -133,6 +133,9 @@ func newRequestCommand() *cli.Command {
 					if err != nil {
 						return err
 					}
+					if err := ws.audit(c, "request viewed", r.ID, "", ""); err != nil {
+						return err
+					}
 					today := ws.store.Now()
 					if c.Bool("json") {
 						return printJSON(c.App.Writer, requestJSON(r, today))
@@ -219,6 +222,7 @@ func newRequestCommand() *cli.Command {
 		},
 	}
 	cmd.Subcommands = append(cmd.Subcommands, requestStepCommands()...)
+	cmd.Subcommands = append(cmd.Subcommands, requestDeliveryCommands()...)
 	return cmd
 }
 

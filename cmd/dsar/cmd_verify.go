@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/dsar-tool/dsar/crypto"
 	"github.com/dsar-tool/dsar/exporter"
 )
 
@@ -66,7 +67,7 @@ func runVerify(c *cli.Context) error {
 		return err
 	}
 	defer scratch.Remove()
-	res, err := exporter.OpenBundle(c.Context, bundle, exporter.OpenOptions{Crypto: opt, ScratchDir: scratch.Dir})
+	res, err := openBundleNamed(c, bundle, exporter.OpenOptions{Crypto: opt, ScratchDir: scratch.Dir})
 	if err != nil {
 		return fmt.Errorf("%s: %w", bundle, err)
 	}
@@ -84,7 +85,15 @@ func runVerify(c *cli.Context) error {
 	for _, f := range m.Files {
 		total += f.Bytes
 	}
-	fmt.Fprintf(w, "Good signature from %s, made %s\n", env.SignerFingerprint, env.SignedAt.UTC().Format("2006-01-02 15:04:05Z"))
+	signer := env.SignerFingerprint
+	for _, e := range opt.Signers {
+		if crypto.Fingerprint(e) == env.SignerFingerprint {
+			if id := e.PrimaryIdentity(); id != nil {
+				signer += " (" + id.Name + ")"
+			}
+		}
+	}
+	fmt.Fprintf(w, "Good signature from %s, made %s\n", signer, env.SignedAt.UTC().Format("2006-01-02 15:04:05Z"))
 	fmt.Fprintf(w, "Encrypted with %s\n", env.Cipher)
 	fmt.Fprintf(w, "Request %s, generated %s by %s\n", m.RequestID, m.GeneratedAt.UTC().Format("2006-01-02 15:04:05Z"), m.Generator)
 	for _, d := range m.Datasets {

@@ -83,6 +83,11 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			newVerifyCommand(),
 			newSourcesCommand(),
 			newRegisterCommand(),
+			newAuditCommand(),
+			newRunCommand(),
+			newServeCommand(),
+			newPurgeCommand(),
+			newDeliverCommand(),
 		},
 		OnUsageError: func(c *cli.Context, err error, isSubcommand bool) error {
 			return &cliError{code: exitUsage, err: err}

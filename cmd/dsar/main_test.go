@@ -1,12 +1,18 @@
 package main
 
 import (
+	"bytes"
+	"fmt"
+	"strings"
+
 	"errors"
+	"github.com/dsar-tool/dsar/exporter/itest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -33,6 +39,17 @@ func TestScripts(t *testing.T) {
 			return os.MkdirAll(env.WorkDir+"/tmp", 0o700)
 		},
 		RequireExplicitExec: true,
+		Condition: func(cond string) (bool, error) {
+			switch cond {
+			case "pg":
+				err := pgReachable()
+				if err != nil && itest.Required() {
+					return false, fmt.Errorf("PostgreSQL is required (DSAR_REQUIRE_INTEGRATION=1): %v", err)
+				}
+				return err == nil, nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			// status N PROG ARGS...: run PROG and check its exit status is N;
 			// its output is then available to stdout/stderr assertions.
@@ -68,6 +85,52 @@ func TestScripts(t *testing.T) {
 				data, err := os.ReadFile(ts.MkAbs(args[0]))
 				ts.Check(err)
 				ts.Check(os.WriteFile(ts.MkAbs(args[1]), data[:len(data)-100], 0o600))
+			},
+			// sleep DURATION: wait, e.g. for a background command.
+			"sleep": func(ts *testscript.TestScript, neg bool, args []string) {
+				d, err := time.ParseDuration(args[0])
+				ts.Check(err)
+				time.Sleep(d)
+			},
+			// pgschema VAR: create an empty PostgreSQL schema for this script
+			// and set VAR to a DSN that uses it.
+			"pgschema": func(ts *testscript.TestScript, neg bool, args []string) {
+				dsn, drop, err := newPGSchema()
+				ts.Check(err)
+				ts.Defer(drop)
+				ts.Setenv(args[0], dsn)
+			},
+			// bulkrequests CONFIG N KEYFILE: log N verified requests spread over
+			// the sample subjects, each to be sealed to KEYFILE by runs.
+			"bulkrequests": func(ts *testscript.TestScript, neg bool, args []string) {
+				n, err := strconv.Atoi(args[1])
+				ts.Check(err)
+				// The commands run in this process: give it the script's
+				// environment for the variables they read.
+				for _, k := range []string{"REGISTER_DSN", "DSAR_TEST_NOW"} {
+					if v := ts.Getenv(k); v != "" {
+						old, had := os.LookupEnv(k)
+						os.Setenv(k, v)
+						defer func() {
+							if had {
+								os.Setenv(k, old)
+							} else {
+								os.Unsetenv(k)
+							}
+						}()
+					}
+				}
+				subjects := []string{"S-1001", "S-1002", "S-1003", "S-1004", "S-1006"}
+				for i := 0; i < n; i++ {
+					var out, errb bytes.Buffer
+					if code := run([]string{"dsar", "--config", ts.MkAbs(args[0]), "request", "new", "--subject", subjects[i%len(subjects)], "--type", "access", "--received", "2026-01-12", "--id-requested=false"}, &out, &errb); code != 0 {
+						ts.Fatalf("request new: %s", errb.String())
+					}
+					id := strings.TrimSpace(out.String())
+					if code := run([]string{"dsar", "--config", ts.MkAbs(args[0]), "request", "set", id, "--recipient-key", ts.MkAbs(args[2])}, &out, &errb); code != 0 {
+						ts.Fatalf("request set: %s", errb.String())
+					}
+				}
 			},
 			// empty DIR: DIR holds no files (no partial bundle, no temp file).
 			"empty": func(ts *testscript.TestScript, neg bool, args []string) {

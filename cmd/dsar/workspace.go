@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/dsar-tool/dsar/exporter"
 	"github.com/dsar-tool/dsar/exporter/config"
 	"github.com/dsar-tool/dsar/exporter/register"
 	"github.com/dsar-tool/dsar/samples"
@@ -20,6 +21,12 @@ type workspace struct {
 }
 
 func (w *workspace) Close() error { return w.store.Close() }
+
+// audit records an action that reads personal data or the register (the
+// register's own changes audit themselves).
+func (w *workspace) audit(c *cli.Context, action, requestID, detail, sha string) error {
+	return w.store.Audit(c.Context, register.AuditEntry{Operator: w.cfg.Actor(), Action: action, RequestID: requestID, Detail: detail, BundleSHA256: sha})
+}
 
 func configPath(c *cli.Context) string {
 	for _, ctx := range c.Lineage() {
@@ -39,7 +46,13 @@ func openWorkspace(c *cli.Context) (*workspace, error) {
 	if err != nil {
 		return nil, err
 	}
-	store, err := register.OpenSQLite(c.Context, cfg.Resolve(cfg.Register.Path), register.Options{Calendar: cal, ClockStart: cfg.Clock.Start})
+	opt := register.Options{Calendar: cal, ClockStart: cfg.Clock.Start, RepeatWindow: cfg.Clock.RepeatWindow}
+	var store *register.Store
+	if cfg.Register.Driver == "postgres" {
+		store, err = register.OpenPostgres(c.Context, cfg.RegisterDSN(), "the register database", opt)
+	} else {
+		store, err = register.OpenSQLite(c.Context, cfg.Resolve(cfg.Register.Path), opt)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -51,6 +64,8 @@ func openWorkspace(c *cli.Context) (*workspace, error) {
 		}
 		store.Now = func() time.Time { return t }
 	}
+	// Remove what a killed export left half-written.
+	exporter.SweepPartial(cfg.Resolve(cfg.Outbox))
 	return &workspace{cfg: cfg, store: store}, nil
 }
 

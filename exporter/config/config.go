@@ -23,8 +23,10 @@ import (
 type Config struct {
 	// Register is where requests and their timelines are kept.
 	Register struct {
-		Driver string `yaml:"driver"` // sqlite (default)
-		Path   string `yaml:"path"`   // the SQLite file
+		Driver string `yaml:"driver"`  // sqlite (default) or postgres
+		Path   string `yaml:"path"`    // sqlite: the database file
+		DSN    string `yaml:"dsn"`     // postgres: a connection string (postgres://user@host/db)
+		DSNEnv string `yaml:"dsn_env"` // postgres: read the connection string from this environment variable instead (keeps passwords out of the file)
 	} `yaml:"register"`
 	SigningKey string `yaml:"signing_key"` // the controller's secret key (armoured)
 	ArchiveKey string `yaml:"archive_key"` // optional: the DPO office's public key; every bundle is also encrypted to it
@@ -42,12 +44,41 @@ type Config struct {
 		Start        string `yaml:"start"`         // receipt (default) or verification
 		Division     string `yaml:"division"`      // england-and-wales (default), scotland, northern-ireland
 		BankHolidays string `yaml:"bank_holidays"` // a bank-holidays.json; default: the one shipped
+		// RepeatWindow is how many days back a request of the same subject
+		// and type is flagged as a possible repeat (default 90).
+		RepeatWindow int `yaml:"repeat_window_days"`
 	} `yaml:"clock"`
 	Sources []SourceConfig `yaml:"sources"`
+	// Destinations are where runs deliver bundles besides the outbox.
+	Destinations []Destination `yaml:"destinations"`
+	// Retention: delivered bundles older than this many days are deleted
+	// by 'dsar purge' and by scheduled runs (0: never).
+	RetentionDays int `yaml:"retention_days"`
 
 	// Path is the file the configuration was read from; Dir its directory.
 	Path string `yaml:"-"`
 	Dir  string `yaml:"-"`
+}
+
+// Destination is a named delivery target; Node holds the whole entry for
+// the delivery package to decode.
+type Destination struct {
+	Name string
+	Kind string
+	Node yaml.Node
+}
+
+// UnmarshalYAML keeps the node for the delivery package.
+func (d *Destination) UnmarshalYAML(n *yaml.Node) error {
+	var head struct {
+		Name string `yaml:"name"`
+		Kind string `yaml:"kind"`
+	}
+	if err := n.Decode(&head); err != nil {
+		return err
+	}
+	d.Name, d.Kind, d.Node = head.Name, head.Kind, *n
+	return nil
 }
 
 // SourceConfig is one entry of the sources list. Name and Kind are common
@@ -103,11 +134,20 @@ func (c *Config) check() error {
 	if c.Register.Driver == "" {
 		c.Register.Driver = "sqlite"
 	}
-	if c.Register.Driver != "sqlite" {
-		return fmt.Errorf("register.driver %q: only sqlite is supported", c.Register.Driver)
-	}
-	if c.Register.Path == "" {
-		c.Register.Path = "register.db"
+	switch c.Register.Driver {
+	case "sqlite":
+		if c.Register.Path == "" {
+			c.Register.Path = "register.db"
+		}
+	case "postgres":
+		if c.Register.DSN == "" && c.Register.DSNEnv == "" {
+			return fmt.Errorf("register: driver postgres needs dsn or dsn_env")
+		}
+		if c.Register.DSNEnv != "" && os.Getenv(c.Register.DSNEnv) == "" {
+			return fmt.Errorf("register.dsn_env: environment variable %s is not set", c.Register.DSNEnv)
+		}
+	default:
+		return fmt.Errorf("register.driver %q: want sqlite or postgres", c.Register.Driver)
 	}
 	if c.Subjects == "" {
 		c.Subjects = "subjects.yaml"
@@ -144,6 +184,14 @@ func (c *Config) check() error {
 		}
 	}
 	return nil
+}
+
+// RegisterDSN returns the PostgreSQL connection string.
+func (c *Config) RegisterDSN() string {
+	if c.Register.DSNEnv != "" {
+		return os.Getenv(c.Register.DSNEnv)
+	}
+	return c.Register.DSN
 }
 
 // Resolve returns p made absolute against the config's directory.

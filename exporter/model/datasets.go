@@ -107,6 +107,8 @@ var RightsRequests = &Dataset{
 		{Name: "verification_method", Type: String, Description: "How your identity was verified."},
 		{Name: "clock_start", Type: Date, Nullable: true, Description: "The date from which the one-month time limit is counted."},
 		{Name: "due", Type: Date, Nullable: true, Description: "The date by which we must respond."},
+		{Name: "extended_due", Type: Date, Nullable: true, Description: "The later date we told you we needed, for a complex or numerous request; empty if not extended."},
+		{Name: "closed", Type: Date, Nullable: true, Description: "The date the request was completed, refused or withdrawn; empty while open."},
 	},
 }
 

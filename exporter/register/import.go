@@ -54,7 +54,7 @@ func (e *ImportError) Error() string {
 // imported or none is. Each row is checked as Create and Verify check
 // them; every bad row is reported, by line.
 func (s *Store) Import(ctx context.Context, file string, rows []ImportRow, actor string) (int, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.begin(ctx, true)
 	if err != nil {
 		return 0, fmt.Errorf("register: %w", err)
 	}

@@ -163,6 +163,7 @@ func (r *Request) CurrentDue() time.Time {
 // Store is a register on a SQL database.
 type Store struct {
 	db     *sql.DB
+	pg     bool
 	cal    *Calendar
 	policy string
 	repeat int
@@ -185,7 +186,27 @@ func OpenSQLite(ctx context.Context, path string, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("register: open %q: %w", path, err)
 	}
-	s := &Store{db: db, cal: opt.Calendar, policy: opt.ClockStart, repeat: opt.RepeatWindow, Now: time.Now}
+	return open(ctx, db, false, path, opt)
+}
+
+// OpenPostgres opens the register in a PostgreSQL database, so that several
+// dsar processes on several machines share it, and brings its schema up to
+// date (once, safely, when several start together). name is how errors
+// refer to the database (never the DSN, which may hold a password).
+func OpenPostgres(ctx context.Context, dsn, name string, opt Options) (*Store, error) {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("register: open %s: %w", name, err)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("register: cannot reach %s: %w", name, redactDSN(err, dsn))
+	}
+	return open(ctx, db, true, name, opt)
+}
+
+func open(ctx context.Context, db *sql.DB, pg bool, path string, opt Options) (*Store, error) {
+	s := &Store{db: db, pg: pg, cal: opt.Calendar, policy: opt.ClockStart, repeat: opt.RepeatWindow, Now: time.Now}
 	if s.policy == "" {
 		s.policy = ClockReceipt
 	}
@@ -216,11 +237,11 @@ var migrations = []string{
 		received TEXT NOT NULL,
 		channel TEXT NOT NULL DEFAULT '',
 		lawful_basis TEXT NOT NULL DEFAULT '',
-		id_requested INTEGER NOT NULL,
+		id_requested BOOLEAN NOT NULL,
 		id_received TEXT,
 		verified TEXT,
 		verification_method TEXT NOT NULL DEFAULT '',
-		fee_pence INTEGER NOT NULL DEFAULT 0,
+		fee_pence BIGINT NOT NULL DEFAULT 0,
 		fee_reason TEXT NOT NULL DEFAULT '',
 		fee_requested TEXT,
 		fee_paid TEXT,
@@ -250,30 +271,94 @@ var migrations = []string{
 		bundle_sha256 TEXT NOT NULL DEFAULT '',
 		PRIMARY KEY (request_id, seq)
 	);`,
+	`CREATE TABLE audit (
+		seq BIGINT PRIMARY KEY,
+		at TEXT NOT NULL,
+		operator TEXT NOT NULL,
+		action TEXT NOT NULL,
+		request_id TEXT NOT NULL DEFAULT '',
+		detail TEXT NOT NULL DEFAULT '',
+		bundle_sha256 TEXT NOT NULL DEFAULT '',
+		prev_hash TEXT NOT NULL,
+		hash TEXT NOT NULL
+	);
+	CREATE INDEX audit_request ON audit(request_id);
+	CREATE TABLE audit_head (
+		id INTEGER PRIMARY KEY,
+		hash TEXT NOT NULL,
+		seq BIGINT NOT NULL
+	);`,
+	`ALTER TABLE requests ADD COLUMN recipients TEXT NOT NULL DEFAULT '';
+	ALTER TABLE requests ADD COLUMN passphrase_generate BOOLEAN NOT NULL DEFAULT FALSE;
+	ALTER TABLE requests ADD COLUMN destination TEXT NOT NULL DEFAULT '';
+	ALTER TABLE requests ADD COLUMN passphrase_sealed TEXT NOT NULL DEFAULT '';
+	ALTER TABLE requests ADD COLUMN bundle_file TEXT NOT NULL DEFAULT '';
+	ALTER TABLE requests ADD COLUMN bundle_sha256 TEXT NOT NULL DEFAULT '';
+	ALTER TABLE requests ADD COLUMN exported_at TEXT;
+	ALTER TABLE requests ADD COLUMN delivered_to TEXT NOT NULL DEFAULT '';
+	ALTER TABLE requests ADD COLUMN delivered_at TEXT;
+	ALTER TABLE requests ADD COLUMN lease_owner TEXT NOT NULL DEFAULT '';
+	ALTER TABLE requests ADD COLUMN lease_until TEXT;
+	ALTER TABLE requests ADD COLUMN last_error TEXT NOT NULL DEFAULT '';`,
 }
 
+// migrate brings the schema up to date in one transaction. On PostgreSQL
+// an advisory lock makes concurrent starts wait for the first to finish.
 func (s *Store) migrate(ctx context.Context) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.begin(ctx, false)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
 	var v int
-	if err := tx.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&v); err != nil {
+	if s.pg {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`, int64(lockMigrate)); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS dsar_schema (version INTEGER NOT NULL)`); err != nil {
+			return err
+		}
+		err := tx.QueryRowContext(ctx, `SELECT version FROM dsar_schema`).Scan(&v)
+		if errors.Is(err, sql.ErrNoRows) {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO dsar_schema (version) VALUES (0)`); err != nil {
+				return err
+			}
+		} else if err != nil {
+			return err
+		}
+	} else if err := tx.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&v); err != nil {
 		return err
 	}
 	if v > len(migrations) {
 		return fmt.Errorf("schema version %d is newer than this dsar understands (%d): upgrade dsar", v, len(migrations))
 	}
 	for i := v; i < len(migrations); i++ {
-		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
-			return fmt.Errorf("migration %d: %w", i+1, err)
+		for _, stmt := range strings.Split(migrations[i], ";\n") {
+			if strings.TrimSpace(stmt) == "" {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("migration %d: %w", i+1, err)
+			}
 		}
 	}
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, len(migrations))); err != nil {
+	if s.pg {
+		_, err = tx.ExecContext(ctx, `UPDATE dsar_schema SET version = ?`, len(migrations))
+	} else {
+		_, err = tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, len(migrations)))
+	}
+	if err != nil {
 		return err
 	}
 	return tx.Commit()
+}
+
+// redactDSN removes the DSN (and so any password in it) from an error.
+func redactDSN(err error, dsn string) error {
+	if dsn == "" || !strings.Contains(err.Error(), dsn) {
+		return err
+	}
+	return errors.New(strings.ReplaceAll(err.Error(), dsn, "<dsn>"))
 }
 
 func (s *Store) today() time.Time {
@@ -306,7 +391,7 @@ type Created struct {
 // Create logs a request and returns it with its new id, R-<year>-<nnnn>,
 // numbered within the year of receipt.
 func (s *Store) Create(ctx context.Context, n NewRequest) (*Created, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.begin(ctx, true)
 	if err != nil {
 		return nil, fmt.Errorf("register: %w", err)
 	}
@@ -329,7 +414,7 @@ func (s *Store) Create(ctx context.Context, n NewRequest) (*Created, error) {
 	return c, err
 }
 
-func (s *Store) create(ctx context.Context, tx *sql.Tx, n NewRequest) (id, repeat string, err error) {
+func (s *Store) create(ctx context.Context, tx *txn, n NewRequest) (id, repeat string, err error) {
 	if strings.TrimSpace(n.Subject) == "" {
 		return "", "", fmt.Errorf("register: subject is required: %w", ErrInvalid)
 	}
@@ -430,12 +515,12 @@ type change struct {
 	event string
 	note  string
 	apply func(r *Request) (sets map[string]any, status string, err error)
-	after func(ctx context.Context, tx *sql.Tx, r *Request) error // optional, in the same transaction
+	after func(ctx context.Context, tx *txn, r *Request) error // optional, in the same transaction
 }
 
 // update runs c on request id in one transaction.
 func (s *Store) update(ctx context.Context, id, actor string, c change) (*Request, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.begin(ctx, true)
 	if err != nil {
 		return nil, fmt.Errorf("register: %w", err)
 	}
@@ -600,7 +685,7 @@ func (s *Store) ClarifyAsked(ctx context.Context, id string, at time.Time, actor
 			}
 		}
 		return map[string]any{"status_before": r.Status}, StatusAwaitingClarification, nil
-	}, after: func(ctx context.Context, tx *sql.Tx, r *Request) error {
+	}, after: func(ctx context.Context, tx *txn, r *Request) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO pauses (request_id, asked) VALUES (?, ?)`, r.ID, ds(at))
 		return err
 	}})
@@ -629,7 +714,7 @@ func (s *Store) ClarifyAnswered(ctx context.Context, id string, at time.Time, ac
 			back = settled(r)
 		}
 		return map[string]any{"status_before": ""}, back, nil
-	}, after: func(ctx context.Context, tx *sql.Tx, r *Request) error {
+	}, after: func(ctx context.Context, tx *txn, r *Request) error {
 		_, err := tx.ExecContext(ctx, `UPDATE pauses SET answered = ? WHERE request_id = ? AND answered IS NULL`, ds(at), r.ID)
 		return err
 	}})
@@ -782,7 +867,7 @@ func (s *Store) Complete(ctx context.Context, id, note, actor string) (*Request,
 
 // AddEvent appends an event to a request's timeline.
 func (s *Store) AddEvent(ctx context.Context, id string, e Event) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.begin(ctx, true)
 	if err != nil {
 		return fmt.Errorf("register: %w", err)
 	}
@@ -808,6 +893,11 @@ type querier interface {
 func addEvent(ctx context.Context, q querier, id string, e Event) error {
 	if e.Actor == "" {
 		e.Actor = "dsar"
+	}
+	if t, ok := q.(*txn); ok && t.audit != nil {
+		if err := t.audit(ctx, t, AuditEntry{At: e.At, Operator: e.Actor, Action: "request " + e.Type, RequestID: id, Detail: e.Note, BundleSHA256: e.BundleSHA256}); err != nil {
+			return err
+		}
 	}
 	_, err := q.ExecContext(ctx, `INSERT INTO events (request_id, seq, at, event, actor, note, bundle_file, bundle_sha256)
 		VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE request_id = ?), ?, ?, ?, ?, ?, ?)`,
@@ -895,7 +985,7 @@ func (s *Store) loadPauses(ctx context.Context, q querier, rs []*Request) error 
 }
 
 func (s *Store) events(ctx context.Context, id string) ([]Event, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT seq, at, event, actor, note, bundle_file, bundle_sha256 FROM events WHERE request_id = ? ORDER BY seq`, id)
+	rows, err := s.c().QueryContext(ctx, `SELECT seq, at, event, actor, note, bundle_file, bundle_sha256 FROM events WHERE request_id = ? ORDER BY seq`, id)
 	if err != nil {
 		return nil, fmt.Errorf("register: %w", err)
 	}
@@ -915,7 +1005,7 @@ func (s *Store) events(ctx context.Context, id string) ([]Event, error) {
 
 // Get returns one request with its timeline and derived dates.
 func (s *Store) Get(ctx context.Context, id string) (*Request, error) {
-	r, err := s.load(ctx, s.db, id)
+	r, err := s.load(ctx, s.c(), id)
 	if err != nil {
 		return nil, err
 	}
@@ -934,7 +1024,7 @@ func (s *Store) List(ctx context.Context, subject string) ([]*Request, error) {
 		q += ` WHERE subject = ?`
 		args = append(args, subject)
 	}
-	rows, err := s.db.QueryContext(ctx, q+` ORDER BY received, id`, args...)
+	rows, err := s.c().QueryContext(ctx, q+` ORDER BY received, id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("register: %w", err)
 	}
@@ -951,7 +1041,7 @@ func (s *Store) List(ctx context.Context, subject string) ([]*Request, error) {
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	if err := s.loadPauses(ctx, s.db, out); err != nil {
+	if err := s.loadPauses(ctx, s.c(), out); err != nil {
 		return nil, err
 	}
 	for _, r := range out {

@@ -74,7 +74,11 @@ func TestAddMonths(t *testing.T) {
 	}
 }
 
-func openStore(t *testing.T, policy string) *Store {
+// openStore opens an empty register; TestPostgres points it at PostgreSQL
+// and runs the other tests again.
+var openStore = openSQLiteStore
+
+func openSQLiteStore(t *testing.T, policy string) *Store {
 	t.Helper()
 	s, err := OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "register.db"), Options{Calendar: calendar(t), ClockStart: policy})
 	if err != nil {

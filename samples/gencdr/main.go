@@ -8,6 +8,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -18,39 +19,59 @@ import (
 )
 
 func main() {
-	rows := flag.Int("rows", 1000000, "CDR rows to write")
-	staff := flag.Int("staff", 2000, "members of staff (extensions 2001 upwards; at most 7999)")
-	seed := flag.Uint64("seed", 1, "random seed (the same seed gives the same file)")
-	out := flag.String("out", "-", "the Master.csv to write (- for standard output)")
-	subjects := flag.String("subjects", "", "also write the staff's subjects.yaml here (- for standard output)")
-	flag.Parse()
-	if flag.NArg() > 0 {
-		fail(fmt.Errorf("unexpected arguments %q", flag.Args()))
+	if err := run(os.Args[1:], os.Stdout); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return
+		}
+		fmt.Fprintln(os.Stderr, "gencdr:", err)
+		os.Exit(2)
+	}
+}
+
+// run runs the command with args (without the program name); "-" as a
+// file name means stdout.
+func run(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("gencdr", flag.ContinueOnError)
+	rows := fs.Int("rows", 1000000, "CDR rows to write")
+	staff := fs.Int("staff", 2000, "members of staff (extensions 2001 upwards; at most 7999)")
+	seed := fs.Uint64("seed", 1, "random seed (the same seed gives the same file)")
+	out := fs.String("out", "-", "the Master.csv to write (- for standard output)")
+	subjects := fs.String("subjects", "", "also write the staff's subjects.yaml here (- for standard output)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	if *out == "-" && *subjects == "-" {
-		fail(fmt.Errorf("-out and -subjects cannot both be standard output"))
+		return fmt.Errorf("-out and -subjects cannot both be standard output")
 	}
-	if err := write(*out, func(w io.Writer) error {
+	if *rows < 0 {
+		return fmt.Errorf("-rows must not be negative")
+	}
+	// Check the staff count before writing anything.
+	list, err := cdrgen.StaffList(*staff)
+	if err != nil {
+		return err
+	}
+	if err := write(*out, stdout, func(w io.Writer) error {
 		return cdrgen.Write(w, cdrgen.Options{Rows: *rows, Staff: *staff, Seed: *seed})
 	}); err != nil {
-		fail(err)
+		return err
 	}
 	if *subjects != "" {
-		list, err := cdrgen.StaffList(*staff)
-		if err != nil {
-			fail(err)
-		}
-		if err := write(*subjects, func(w io.Writer) error { return cdrgen.WriteSubjects(w, list) }); err != nil {
-			fail(err)
+		if err := write(*subjects, stdout, func(w io.Writer) error { return cdrgen.WriteSubjects(w, list) }); err != nil {
+			return err
 		}
 	}
+	return nil
 }
 
 // write writes a file through a temporary name, so that an interrupted run
 // leaves no half-written file behind.
-func write(path string, fn func(io.Writer) error) error {
+func write(path string, stdout io.Writer, fn func(io.Writer) error) error {
 	if path == "-" {
-		w := bufio.NewWriter(os.Stdout)
+		w := bufio.NewWriter(stdout)
 		if err := fn(w); err != nil {
 			return err
 		}
@@ -74,9 +95,4 @@ func write(path string, fn func(io.Writer) error) error {
 		return err
 	}
 	return os.Rename(tmp, path)
-}
-
-func fail(err error) {
-	fmt.Fprintln(os.Stderr, "gencdr:", err)
-	os.Exit(1)
 }

@@ -17,7 +17,7 @@ import (
 // trimmed; a phone number can only match if its digits end with a
 // subject phone's national significant number.
 type prefilter struct {
-	all     bool // no subjects in the query: every row goes to the Matcher
+	none    bool // no subjects in the query: no row is wanted
 	ids     map[string]bool
 	ext     map[string]struct{}
 	sip     map[string]struct{}
@@ -33,7 +33,7 @@ func newPrefilter(q source.Query) *prefilter {
 		nsn: map[string]struct{}{},
 	}
 	if len(q.Subjects) == 0 {
-		p.all = true
+		p.none = true // the records of nobody are wanted
 		return p
 	}
 	region := q.Matcher.Region()
@@ -69,12 +69,12 @@ func newPrefilter(q source.Query) *prefilter {
 }
 
 // wants reports whether the query asked for subject.
-func (p *prefilter) wants(subject string) bool { return p.all || p.ids[subject] }
+func (p *prefilter) wants(subject string) bool { return p.ids[subject] }
 
 // candidate reports whether the row may match one of the subjects.
 func (p *prefilter) candidate(rec []byte, fs *[maxFields]field, scratch *[]byte) bool {
-	if p.all {
-		return true
+	if p.none {
+		return false
 	}
 	val := func(i int) []byte {
 		f := fs[i]

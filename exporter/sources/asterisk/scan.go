@@ -36,6 +36,32 @@ type scan struct {
 	acc     []byte // a record spanning several lines
 	fs      [maxFields]field
 	scratch []byte
+
+	phones map[string]phoneMemo // see e164
+}
+
+// phoneMemo is one remembered answer of Matcher.E164.
+type phoneMemo struct {
+	e164 string
+	ok   bool
+}
+
+// maxPhoneMemo bounds the memo of E.164 forms (it is emptied when full).
+const maxPhoneMemo = 1 << 16
+
+// e164 is the Matcher's E164 (the site's region and outside-line
+// prefixes), remembered: a bulk run meets the same outside numbers again
+// and again, and the phone-number parser is slow.
+func (s *scan) e164(v string) (string, bool) {
+	if r, ok := s.phones[v]; ok {
+		return r.e164, r.ok
+	}
+	e, ok := s.q.Matcher.E164(v)
+	if s.phones == nil || len(s.phones) >= maxPhoneMemo {
+		s.phones = make(map[string]phoneMemo)
+	}
+	s.phones[v] = phoneMemo{e, ok}
+	return e, ok
 }
 
 // file reads one file.
@@ -304,9 +330,8 @@ func (s *scan) match(rec []byte, ln int64, st, an, en int64, answered bool, dur,
 	if answered {
 		answer = time.Unix(an, 0).UTC()
 	}
-	region := m.Region()
-	srcE164, srcExt := source.NormalisePhone(src, region)
-	dstE164, dstExt := source.NormalisePhone(dst, region)
+	srcE164, srcPhone := s.e164(src)
+	dstE164, dstPhone := s.e164(dst)
 	name, _ := clidName(f[colCLID].str(rec))
 	disp := f[colDisposition].str(rec)
 	ref := s.base + ":" + strconv.FormatInt(ln, 10)
@@ -338,21 +363,24 @@ func (s *scan) match(rec []byte, ln int64, st, an, en int64, answered bool, dur,
 		set(cAccountCode, acct)
 		set(cUserField, userfield)
 		set(cUniqueID, uniqueid)
+		// Internal when neither party's number is a phone number (an
+		// extension on both sides); else the call crossed the site's
+		// boundary: outbound for the caller, inbound for the callee.
 		direction := "internal"
 		if h.caller {
 			set(cRole, "caller")
 			set(cNameShown, name)
-			set(cOtherNumber, pick(dst, dstE164, dstExt))
+			set(cOtherNumber, pick(dst, dstE164, dstPhone))
 			set(cOtherName, "")
-			if srcExt || dstExt {
+			if srcPhone || dstPhone {
 				direction = "outbound"
 			}
 		} else {
 			set(cRole, "callee")
 			set(cNameShown, "")
-			set(cOtherNumber, pick(src, srcE164, srcExt))
+			set(cOtherNumber, pick(src, srcE164, srcPhone))
 			set(cOtherName, name)
-			if srcExt || dstExt {
+			if srcPhone || dstPhone {
 				direction = "inbound"
 			}
 		}

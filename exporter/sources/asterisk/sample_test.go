@@ -1,0 +1,274 @@
+package asterisk
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/dsar-tool/dsar/exporter/model"
+	"github.com/dsar-tool/dsar/exporter/source"
+	"github.com/dsar-tool/dsar/exporter/source/sourcetest"
+)
+
+const (
+	sampleCSV      = "../../../samples/cdr-csv/Master.csv"
+	sampleSubjYAML = "../../../samples/subjects.yaml"
+)
+
+// yamlSubject is the shape of a subjects.yaml entry.
+type yamlSubject struct {
+	ID          string `yaml:"id"`
+	Name        string `yaml:"name"`
+	Identifiers []struct {
+		Kind  string `yaml:"kind"`
+		Value string `yaml:"value"`
+		From  string `yaml:"from"`
+		To    string `yaml:"to"`
+	} `yaml:"identifiers"`
+}
+
+// loadYAMLSubjects reads a subjects.yaml into model subjects.
+func loadYAMLSubjects(t testing.TB, data []byte) []model.Subject {
+	t.Helper()
+	var raw []yamlSubject
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&raw); err != nil {
+		t.Fatal(err)
+	}
+	var out []model.Subject
+	for _, r := range raw {
+		s := model.Subject{ID: r.ID, Name: r.Name}
+		for _, id := range r.Identifiers {
+			mid := model.Identifier{Kind: id.Kind, Value: id.Value}
+			if id.From != "" {
+				mid.From = date(id.From)
+			}
+			if id.To != "" {
+				mid.To = date(id.To)
+			}
+			s.Identifiers = append(s.Identifiers, mid)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// TestSampleSubjectsMirrorYAML checks that sampleSubjects() is exactly
+// samples/subjects.yaml.
+func TestSampleSubjectsMirrorYAML(t *testing.T) {
+	data, err := os.ReadFile(sampleSubjYAML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := loadYAMLSubjects(t, data)
+	if want := sampleSubjects(); !reflect.DeepEqual(got, want) {
+		t.Errorf("samples/subjects.yaml:\n%+v\nsampleSubjects():\n%+v", got, want)
+	}
+}
+
+// sampleExpect is what samples/cdr-csv/Master.csv holds for each subject
+// of samples/subjects.yaml: the lines of their records with their role
+// (c caller, e callee), and lines that look like theirs but are not, each
+// with the text that makes it a near miss.
+var sampleExpect = []struct {
+	subject string
+	lines   string
+	absent  map[int]string
+}{
+	{
+		subject: "S-1001", // 4321 from 2024-09-01, sip 4321 from 2024-09-01, 01632 960555
+		lines:   "3c 4c 5e 8e 9e 11c 14c 16e 17c 19e 20e 21c 23c 25e 27c 29e 32e 33e 34c 36c 37e 40c 43c",
+		absent: map[int]string{
+			1:  `"4321"`,               // before the extension was Alex's
+			2:  `"4321"`,               // same
+			6:  `"4321","4312"`,        // account code
+			12: `"01632960556"`,        // the neighbouring number
+			13: `01632 960555 re 4321`, // userfield
+			15: `"PJSIP/4321&`,         // dial string
+			18: `Local/4321@`,          // a Local channel
+			31: `IAX2/branch-office-4321`,
+			39: `transfer to 4321`, // userfield
+			7:  `"43210"`,
+			38: `"43210"`,
+			48: `"14320"`,
+		},
+	},
+	{
+		subject: "S-1002", // 4312, sip siobhan-desk, 020 7946 0312
+		lines:   "4e 6c 10e 15e 20c 26e 30c 32c 40e 46e",
+		absent: map[int]string{
+			47: `PJSIP/siobhan-desk2-`, // another endpoint; and 02079460313, a neighbouring number
+			1:  `"4321","4399"`,
+		},
+	},
+	{
+		subject: "S-1003", // 43210
+		lines:   "7c 11e 35e 37c 38e",
+		absent: map[int]string{
+			43: `"43210","4321"`, // account code
+			49: `1432 and 43210`, // userfield
+			3:  `"4321"`,
+		},
+	},
+	{
+		subject: "S-1004", // 1432
+		lines:   "8c 9c 22c 35c 36e 46c",
+		absent: map[int]string{
+			48: `"1432","01432","14320"`, // account code, 01432 and 14320 as numbers and endpoints
+			49: `"1763143200.147"`,       // inside the uniqueid (and the userfield)
+			50: `Local/1432@`,
+		},
+	},
+	{
+		subject: "S-1005", // 4400 until 2025-06-30
+		lines:   "13c 24c 26c 27e",
+		absent:  map[int]string{28: `"4400"`, 29: `"4400"`, 30: `"4400"`, 41: `"4400"`},
+	},
+	{
+		subject: "S-1006", // 4400 from 2025-07-01
+		lines:   "28e 29c 30e 41c",
+		absent:  map[int]string{13: `"4400"`, 24: `"4400"`, 26: `"4400"`, 27: `"4400"`},
+	},
+}
+
+// TestSample reads samples/cdr-csv/Master.csv for the subjects of
+// samples/subjects.yaml.
+func TestSample(t *testing.T) {
+	data, err := os.ReadFile(sampleCSV)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	yml, err := os.ReadFile(sampleSubjYAML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	subjects := loadYAMLSubjects(t, yml)
+	c := newCSV(t, Config{Paths: []string{sampleCSV}, Timezone: "Europe/London", ExtraColumns: []string{"uniqueid", "userfield"}})
+	sink := &memSink{t: t} // checks every record with model.Calls.Check
+	st, err := c.Fetch(context.Background(), query(t, subjects), sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Read != int64(len(lines)) || st.Rejected != 0 || len(sink.rejects) != 0 || st.Selected != int64(len(sink.recs)) {
+		t.Errorf("stats %+v for %d lines, rejects %+v", st, len(lines), sink.rejects)
+	}
+	total := 0
+	for _, ex := range sampleExpect {
+		want := strings.Fields(ex.lines)
+		total += len(want)
+		var got []string
+		recs := sink.bySubject(ex.subject)
+		for _, r := range recs {
+			if err := model.Calls.Check(r); err != nil {
+				t.Errorf("%s: %v", ex.subject, err)
+			}
+			ref := get(r, "source_ref").(string)
+			n, err := strconv.Atoi(strings.TrimPrefix(ref, "Master.csv:"))
+			if err != nil {
+				t.Fatalf("source_ref %q", ref)
+			}
+			role := map[any]string{"caller": "c", "callee": "e"}[get(r, "subject_role")]
+			got = append(got, fmt.Sprintf("%d%s", n, role))
+			if _, bad := ex.absent[n]; bad {
+				t.Errorf("%s: near-miss line %d matched", ex.subject, n)
+			}
+		}
+		if len(recs) != len(want) {
+			t.Errorf("%s: %d records, want %d", ex.subject, len(recs), len(want))
+		}
+		if strings.Join(got, " ") != ex.lines {
+			t.Errorf("%s: lines %s\nwant       %s", ex.subject, strings.Join(got, " "), ex.lines)
+		}
+		// The near misses really are near: the line holds the look-alike.
+		for n, text := range ex.absent {
+			if !strings.Contains(lines[n-1], text) {
+				t.Errorf("%s: line %d does not hold %q: fix the test", ex.subject, n, text)
+			}
+		}
+	}
+	if total != len(sink.recs) {
+		t.Errorf("%d records in all, want %d", len(sink.recs), total)
+	}
+	subjectsSeen := map[string]bool{}
+	for _, e := range sink.recs {
+		subjectsSeen[e.subject] = true
+	}
+	var ids []string
+	for id := range subjectsSeen {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	if strings.Join(ids, " ") != "S-1001 S-1002 S-1003 S-1004 S-1005 S-1006" {
+		t.Errorf("subjects %v", ids)
+	}
+
+	// The clock-change rows.
+	times := map[string][2]string{ // source_ref -> start, end (UTC)
+		"Master.csv:24": {"2025-03-30T00:55:00Z", "2025-03-30T01:05:00Z"}, // across the spring change
+		"Master.csv:25": {"2025-03-30T01:30:00Z", "2025-03-30T01:32:55Z"},
+		"Master.csv:32": {"2025-10-26T00:50:00Z", "2025-10-26T01:10:00Z"}, // starts BST, ends GMT, in the repeated hour
+		"Master.csv:33": {"2025-10-25T23:45:00Z", "2025-10-26T01:15:00Z"}, // ends in the second 01:15
+		"Master.csv:34": {"2025-10-26T01:20:00Z", "2025-10-26T01:25:00Z"}, // wholly in the second 01:xx (file order)
+		"Master.csv:27": {"2025-06-30T22:30:00Z", "2025-06-30T22:30:50Z"},
+	}
+	for _, e := range sink.recs {
+		ref := get(e.rec, "source_ref").(string)
+		if want, ok := times[ref]; ok {
+			if get(e.rec, "start_utc") != utc(want[0]) || get(e.rec, "end_utc") != utc(want[1]) {
+				t.Errorf("%s: %v - %v, want %s - %s", ref, get(e.rec, "start_utc"), get(e.rec, "end_utc"), want[0], want[1])
+			}
+		}
+	}
+
+	// Names from the clid, unescaped.
+	for _, e := range sink.recs {
+		if get(e.rec, "source_ref") == "Master.csv:5" && get(e.rec, "other_name") != `Prof "Jim" O'Brien, Jr.` {
+			t.Errorf("line 5 other_name %q", get(e.rec, "other_name"))
+		}
+		if get(e.rec, "source_ref") == "Master.csv:10" && get(e.rec, "other_name") != `=HYPERLINK("http://x")` {
+			t.Errorf("line 10 other_name %q", get(e.rec, "other_name"))
+		}
+	}
+}
+
+// TestSampleOneSubjectAtATime checks that asking for one subject gives
+// exactly that subject's share of the full run.
+func TestSampleOneSubjectAtATime(t *testing.T) {
+	c := newCSV(t, Config{Paths: []string{sampleCSV}, ExtraColumns: []string{"uniqueid", "userfield"}})
+	for i, s := range sampleSubjects() {
+		sink := &memSink{t: t}
+		st, err := c.Fetch(context.Background(), query(t, []model.Subject{s}), sink)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := len(strings.Fields(sampleExpect[i].lines))
+		if sampleExpect[i].subject != s.ID || len(sink.recs) != want || st.Selected != int64(want) {
+			t.Errorf("%s alone: %d records, want %d", s.ID, len(sink.recs), want)
+		}
+	}
+}
+
+// TestConformance runs the shared Source contract suite over the sample.
+func TestConformance(t *testing.T) {
+	want := map[string]map[string]int{}
+	for _, ex := range sampleExpect {
+		want[ex.subject] = map[string]int{"calls": len(strings.Fields(ex.lines))}
+	}
+	sourcetest.Run(t, sourcetest.Case{
+		New: func(t testing.TB) source.Source {
+			return newCSV(t, Config{Paths: []string{sampleCSV}, Timezone: "Europe/London", ExtraColumns: []string{"uniqueid", "userfield"}})
+		},
+		Subjects: sampleSubjects(),
+		Want:     want,
+	})
+}
