@@ -25,9 +25,9 @@ func TestCSVShape(t *testing.T) {
 		t.Errorf("got\n%q\nwant\n%q", got, want)
 	}
 	got = string(encode(t, "csv", model.RightsRequests, rightsRecords()))
-	want = "request_id,types,status,received,channel,id_requested,verified,verification_method,clock_start,due\r\n" +
-		"RR-2025-001,\"access,portability\",closed,2025-09-01,email,true,2025-09-03,photo ID,2025-09-03,2025-10-03\r\n" +
-		"RR-2025-014,erasure,open,2025-10-20,letter,false,,,,\r\n"
+	want = "request_id,types,status,received,channel,id_requested,verified,verification_method,clock_start,due,extended_due,closed\r\n" +
+		"RR-2025-001,\"access,portability\",closed,2025-09-01,email,true,2025-09-03,photo ID,2025-09-03,2025-10-03,,2025-09-30\r\n" +
+		"RR-2025-014,erasure,open,2025-10-20,letter,false,,,,,,\r\n"
 	if got != want {
 		t.Errorf("got\n%q\nwant\n%q", got, want)
 	}

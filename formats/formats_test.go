@@ -168,8 +168,8 @@ func callRecords(n int) []model.Record {
 // rightsRecords returns records of model.RightsRequests.
 func rightsRecords() []model.Record {
 	return []model.Record{
-		{"RR-2025-001", "access,portability", "closed", day("2025-09-01"), "email", true, day("2025-09-03"), "photo ID", day("2025-09-03"), day("2025-10-03")},
-		{"RR-2025-014", "erasure", "open", day("2025-10-20"), "letter", false, nil, "", nil, nil},
+		{"RR-2025-001", "access,portability", "closed", day("2025-09-01"), "email", true, day("2025-09-03"), "photo ID", day("2025-09-03"), day("2025-10-03"), nil, day("2025-09-30")},
+		{"RR-2025-014", "erasure", "open", day("2025-10-20"), "letter", false, nil, "", nil, nil, nil, nil},
 	}
 }
 

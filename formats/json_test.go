@@ -25,7 +25,7 @@ func TestJSONShape(t *testing.T) {
 	}
 	got = string(encode(t, "json", model.RightsRequests, rightsRecords()[1:]))
 	want = "[\n" +
-		`{"request_id":"RR-2025-014","types":"erasure","status":"open","received":"2025-10-20","channel":"letter","id_requested":false,"verified":null,"verification_method":"","clock_start":null,"due":null}` + "\n" +
+		`{"request_id":"RR-2025-014","types":"erasure","status":"open","received":"2025-10-20","channel":"letter","id_requested":false,"verified":null,"verification_method":"","clock_start":null,"due":null,"extended_due":null,"closed":null}` + "\n" +
 		"]\n"
 	if got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
