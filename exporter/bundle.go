@@ -19,7 +19,9 @@ import (
 
 	"github.com/dsar-tool/dsar/crypto"
 	"github.com/dsar-tool/dsar/exporter/model"
+	"github.com/dsar-tool/dsar/exporter/letter"
 	"github.com/dsar-tool/dsar/exporter/register"
+	"github.com/dsar-tool/dsar/exporter/schema"
 	"github.com/dsar-tool/dsar/formats"
 )
 
@@ -35,7 +37,17 @@ type Manifest struct {
 	Datasets      []DatasetCount  `json:"datasets"`
 	Files         []ManifestFile  `json:"files"`
 	Sources       []*SourceReport `json:"sources"`
-	Redactions    []any           `json:"redactions"`
+	Redactions    []Redaction     `json:"redactions"`
+}
+
+// Redaction is one redaction rule as applied to one column of a bundle.
+type Redaction struct {
+	Rule      string `json:"rule"`
+	Dataset   string `json:"dataset"`
+	Column    string `json:"column"`
+	Action    string `json:"action"`
+	Condition string `json:"condition,omitempty"`
+	Rows      int    `json:"rows"`
 }
 
 // DatasetCount is the number of rows of one dataset.
@@ -68,6 +80,10 @@ type Options struct {
 	ScratchDir  string              // private (0700) scratch space for libraries
 	GeneratedAt time.Time           // the bundle's stated generation time
 	Generator   string              // e.g. "dsar 0.1.0"
+	SubjectName string              // how the cover letter addresses the subject
+	Profile     *letter.Profile     // the controller's profile: the cover letter's Article 15 information (required)
+	DisplayZone string              // the subject's time zone, for the letter's note on UTC
+	Redactions  []letter.Redaction  // the redactions applied to data, for the letter and manifest
 }
 
 // Result is what an export produced.
@@ -127,6 +143,9 @@ func WriteBundle(ctx context.Context, data *Data, opt Options) (res *Result, err
 	}
 	if len(opt.Formats) == 0 {
 		return nil, errors.New("no formats selected")
+	}
+	if opt.Profile == nil {
+		return nil, errors.New("no controller profile: the cover letter needs one (config controller_profile)")
 	}
 	if err := os.MkdirAll(opt.OutDir, 0o750); err != nil {
 		return nil, fmt.Errorf("output folder: %w", err)
@@ -253,20 +272,16 @@ func writeZip(ctx context.Context, dst io.Writer, data *Data, opt Options) (*Man
 		Generator:     opt.Generator,
 		GeneratedAt:   opt.GeneratedAt.UTC(),
 		Sources:       data.Sources,
-		Redactions:    []any{},
+		Redactions:    []Redaction{},
+	}
+	for _, r := range opt.Redactions {
+		man.Redactions = append(man.Redactions, Redaction{Rule: r.Rule, Dataset: r.Dataset, Column: r.Column, Action: r.Action, Condition: r.Condition, Rows: r.Rows})
 	}
 	if man.Sources == nil {
 		man.Sources = []*SourceReport{}
 	}
 	for _, d := range model.Datasets {
 		man.Datasets = append(man.Datasets, DatasetCount{Name: d.Name, Rows: data.Rows(d.Name)})
-	}
-	readme := coverNote(data, opt)
-	if err := z.entry("README.txt", "text/plain; charset=utf-8", "", nil, func(w io.Writer) error {
-		_, err := io.WriteString(w, readme)
-		return err
-	}); err != nil {
-		return nil, err
 	}
 	has := func(f string) bool { return slices.Contains(opt.Formats, f) }
 	type simple struct {
@@ -297,6 +312,12 @@ func writeZip(ctx context.Context, dst io.Writer, data *Data, opt Options) (*Man
 			return nil, err
 		}
 	}
+	if err := z.schemas(); err != nil {
+		return nil, err
+	}
+	if err := z.letters(data, opt, man); err != nil {
+		return nil, err
+	}
 	if TestHookMidWrite != nil {
 		TestHookMidWrite()
 	}
@@ -312,6 +333,64 @@ func writeZip(ctx context.Context, dst io.Writer, data *Data, opt Options) (*Man
 		return nil, fmt.Errorf("bundle: %w", err)
 	}
 	return man, nil
+}
+
+// schemas writes the data dictionary and the JSON Schemas, derived from
+// the dataset declarations.
+func (z *zipBuilder) schemas() error {
+	if err := z.entry("schema/dictionary.csv", "text/csv; charset=utf-8; header=present", "", nil, func(w io.Writer) error {
+		return schema.WriteDictionary(w, model.Datasets)
+	}); err != nil {
+		return err
+	}
+	for _, d := range model.Datasets {
+		b, err := schema.JSONSchema(d)
+		if err != nil {
+			return err
+		}
+		if err := z.entry("schema/"+d.Name+".schema.json", "application/schema+json", "", nil, func(w io.Writer) error {
+			_, err := w.Write(b)
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+	return z.entry("schema/manifest.schema.json", "application/schema+json", "", nil, func(w io.Writer) error {
+		_, err := w.Write(schema.ManifestSchema())
+		return err
+	})
+}
+
+// letters writes README.html and README.txt, after the files they list.
+func (z *zipBuilder) letters(data *Data, opt Options, man *Manifest) error {
+	r := opt.Request
+	l := &letter.Letter{
+		Profile:     opt.Profile,
+		Request:     letter.Request{ID: r.ID, Types: r.Types, Received: r.Received, ClockStart: r.ClockStart, Due: r.Due, ExtendedDue: r.ExtendedDue},
+		Subject:     letter.Subject{ID: opt.Subject, Name: opt.SubjectName},
+		GeneratedAt: opt.GeneratedAt.UTC(),
+		Generator:   opt.Generator,
+		Redactions:  opt.Redactions,
+		Formats:     opt.Formats,
+		DisplayZone: opt.DisplayZone,
+		Bundle:      BundleName(r.ID),
+	}
+	if opt.Seal.Signer != nil {
+		l.SignerFingerprint = crypto.Fingerprint(opt.Seal.Signer)
+	}
+	for _, d := range model.Datasets {
+		l.Datasets = append(l.Datasets, letter.Dataset{Dataset: d, Rows: data.Rows(d.Name)})
+	}
+	for _, f := range z.files {
+		l.Files = append(l.Files, letter.File(f))
+	}
+	for _, s := range data.Sources {
+		l.Sources = append(l.Sources, letter.Source{Name: s.Name, Kind: s.Kind, Selected: s.Selected - s.Duplicates, Rejected: s.Rejected, First: s.First, Last: s.Last})
+	}
+	if err := z.entry("README.html", "text/html; charset=utf-8", "", nil, func(w io.Writer) error { return letter.WriteHTML(w, l) }); err != nil {
+		return err
+	}
+	return z.entry("README.txt", "text/plain; charset=utf-8", "", nil, func(w io.Writer) error { return letter.WriteText(w, l) })
 }
 
 func (z *zipBuilder) datasets(ctx context.Context, data *Data, dir, ext, media string, open func(io.Writer, *model.Dataset) (formats.Writer, error)) error {

@@ -19,6 +19,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/dsar-tool/dsar/crypto"
+	"github.com/dsar-tool/dsar/exporter/letter"
 	"github.com/dsar-tool/dsar/exporter/model"
 	"github.com/dsar-tool/dsar/exporter/register"
 	"github.com/dsar-tool/dsar/exporter/source"
@@ -73,11 +74,20 @@ func writeSample(t *testing.T, data *Data, seal crypto.SealOptions, out string) 
 	t.Helper()
 	req := &register.Request{ID: "R-2026-0001", Types: []string{"access"}, Received: time.Date(2026, 1, 12, 0, 0, 0, 0, time.UTC)}
 	res, err := WriteBundle(context.Background(), data, Options{Request: req, Subject: "S-1001", Formats: formats.Names, Seal: seal,
-		OutDir: out, ScratchDir: t.TempDir(), GeneratedAt: genAt, Generator: "dsar test"})
+		OutDir: out, ScratchDir: t.TempDir(), GeneratedAt: genAt, Generator: "dsar test", Profile: sampleProfile(t), SubjectName: "Alex Example", DisplayZone: "Europe/London"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return res
+}
+
+func sampleProfile(t *testing.T) *letter.Profile {
+	t.Helper()
+	p, err := letter.LoadProfile("../samples/controller.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 func decryptZip(t *testing.T, path string, open crypto.OpenOptions) []byte {
@@ -180,11 +190,11 @@ func TestNoPartialBundle(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	req := &register.Request{ID: "R-2026-0001", Types: []string{"access"}}
-	_, err := WriteBundle(ctx, data, Options{Request: req, Subject: "S-1001", Formats: formats.Names, Seal: seal, OutDir: out, ScratchDir: t.TempDir(), GeneratedAt: genAt})
+	_, err := WriteBundle(ctx, data, Options{Request: req, Subject: "S-1001", Formats: formats.Names, Seal: seal, OutDir: out, ScratchDir: t.TempDir(), GeneratedAt: genAt, Profile: sampleProfile(t)})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
-	_, err = WriteBundle(context.Background(), data, Options{Request: req, Subject: "S-1001", Formats: []string{"pdf"}, Seal: seal, OutDir: out, ScratchDir: t.TempDir(), GeneratedAt: genAt})
+	_, err = WriteBundle(context.Background(), data, Options{Request: req, Subject: "S-1001", Formats: []string{"pdf"}, Seal: seal, OutDir: out, ScratchDir: t.TempDir(), GeneratedAt: genAt, Profile: sampleProfile(t)})
 	if err == nil {
 		t.Fatal("an unknown format was accepted")
 	}

@@ -10,7 +10,7 @@ step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 
 step dsar init "$WS"
 "$DSAR" init "$WS"
-cp "$SAMPLES/dsar.yaml" "$SAMPLES/subjects.yaml" "$WS/"
+cp "$SAMPLES/dsar.yaml" "$SAMPLES/subjects.yaml" "$SAMPLES/controller.yaml" "$WS/"
 mkdir -p "$WS/cdr-csv" && cp "$SAMPLES"/cdr-csv/*.csv "$WS/cdr-csv/"
 export DSAR_CONFIG=$WS/dsar.yaml
 

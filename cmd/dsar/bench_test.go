@@ -33,6 +33,7 @@ func BenchmarkExportOneSubject(b *testing.B) {
 	conf := fmt.Sprintf(`register: {driver: sqlite, path: register.db}
 signing_key: keys/controller.sec.asc
 subjects: %s
+controller_profile: %s
 outbox: outbox
 sources:
   - name: pbx
@@ -40,7 +41,7 @@ sources:
     paths: [%q]
     timezone: Europe/London
     extra_columns: [uniqueid, userfield]
-`, filepath.Join(dir, "subjects.yaml"), cdr)
+`, filepath.Join(dir, "subjects.yaml"), must2(filepath.Abs("../../samples/controller.yaml")), cdr)
 	if err := os.WriteFile(filepath.Join(ws, "dsar.yaml"), []byte(conf), 0o600); err != nil {
 		b.Fatal(err)
 	}
@@ -57,6 +58,13 @@ sources:
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
 		b.ReportMetric(float64(ru.Maxrss)/1024, "peak_RSS_MiB")
 	}
+}
+
+func must2(s string, err error) string {
+	if err != nil {
+		panic(err)
+	}
+	return s
 }
 
 func countLines(b *testing.B, path string) int {

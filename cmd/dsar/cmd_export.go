@@ -14,6 +14,7 @@ import (
 	"github.com/dsar-tool/dsar/crypto"
 	"github.com/dsar-tool/dsar/exporter"
 	"github.com/dsar-tool/dsar/exporter/config"
+	"github.com/dsar-tool/dsar/exporter/letter"
 	"github.com/dsar-tool/dsar/exporter/model"
 	"github.com/dsar-tool/dsar/exporter/register"
 	"github.com/dsar-tool/dsar/exporter/source"
@@ -134,6 +135,10 @@ func runExport(c *cli.Context, ws *workspace, o exportOpts) error {
 	if err != nil {
 		return err
 	}
+	profile, err := loadProfile(ws.cfg)
+	if err != nil {
+		return err
+	}
 	subjects, err := config.LoadSubjects(ws.cfg.Resolve(ws.cfg.Subjects))
 	if err != nil {
 		return err
@@ -182,6 +187,7 @@ func runExport(c *cli.Context, ws *workspace, o exportOpts) error {
 	res, err := exporter.WriteBundle(ctx, data, exporter.Options{
 		Request: req, History: history, Subject: subject.ID, Formats: o.formats, Seal: seal,
 		OutDir: o.out, ScratchDir: scratch.Dir, GeneratedAt: genAt, Generator: "dsar " + version,
+		SubjectName: subject.Name, Profile: profile, DisplayZone: ws.cfg.Timezone,
 	})
 	if err != nil {
 		return fmt.Errorf("request %s: %w; nothing was exported", req.ID, err)
@@ -289,6 +295,15 @@ func loadSigner(c *cli.Context, cfg *config.Config) (*openpgp.Entity, error) {
 		return nil, err
 	}
 	return ks[0], nil
+}
+
+// loadProfile reads the controller profile the cover letter is built from.
+func loadProfile(cfg *config.Config) (*letter.Profile, error) {
+	p, err := letter.LoadProfile(cfg.Resolve(cfg.ControllerProfile))
+	if err != nil {
+		return nil, withHint(err, exitError, "the cover letter needs the controller's details and Article 15 information: fill in "+cfg.ControllerProfile+" (samples/controller.yaml is a worked example)")
+	}
+	return p, nil
 }
 
 func readPassphrase(path string) ([]byte, error) {

@@ -22,11 +22,17 @@ func newInitCommand() *cli.Command {
 		Flags: []cli.Flag{
 			configFlag(),
 			&cli.StringFlag{Name: "controller-uid", Value: "Data Protection Officer <dpo@example.ac.uk>", Usage: "user id of the controller's signing key"},
+			&cli.StringFlag{Name: "passphrase-file", Usage: "protect the controller's secret key with the passphrase in `FILE` (else $" + keyPassphraseEnv + ", else a prompt on a terminal)"},
+			&cli.BoolFlag{Name: "no-passphrase", Usage: "leave the controller's secret key unprotected (protect the folder instead)"},
+			&cli.StringFlag{Name: "profile", Usage: "OpenPGP profile of the controller key: rfc4880 (default, read by GnuPG 2.2 and Sequoia) or rfc9580"},
 		},
 		Action: func(c *cli.Context) error {
 			dir, err := oneArg(c, "DIR")
 			if err != nil {
 				return err
+			}
+			if c.IsSet("passphrase-file") && c.Bool("no-passphrase") {
+				return usageError("--passphrase-file and --no-passphrase contradict each other")
 			}
 			return runInit(c, dir, c.String("controller-uid"))
 		},
@@ -68,9 +74,37 @@ func runInit(c *cli.Context, dir, uid string) (err error) {
 	if err := os.WriteFile(filepath.Join(stage, "subjects.yaml"), samples.SubjectsTemplate, 0o640); err != nil {
 		return err
 	}
-	key, err := crypto.GenerateKey(uid, time.Now())
+	if err := os.WriteFile(filepath.Join(stage, "controller.yaml"), samples.ProfileTemplate, 0o640); err != nil {
+		return err
+	}
+	profile := crypto.DefaultProfile
+	if v := c.String("profile"); v != "" {
+		if profile, err = crypto.ParseProfile(v); err != nil {
+			return usageError("--profile: %v", err)
+		}
+	}
+	var pass []byte
+	switch {
+	case c.Bool("no-passphrase"):
+	case c.String("passphrase-file") != "":
+		if pass, err = readPassphrase(c.String("passphrase-file")); err != nil {
+			return err
+		}
+	case os.Getenv(keyPassphraseEnv) != "":
+		pass = []byte(os.Getenv(keyPassphraseEnv))
+	case isTerminal():
+		if pass, err = promptNewPassphrase(c); err != nil {
+			return err
+		}
+	}
+	key, err := crypto.GenerateKeyWithOptions(uid, time.Now(), crypto.KeyOptions{Profile: profile})
 	if err != nil {
 		return err
+	}
+	if len(pass) > 0 {
+		if err := crypto.ProtectKey(key, pass, profile); err != nil {
+			return err
+		}
 	}
 	if err := crypto.WriteKeyPair(filepath.Join(stage, "keys", "controller"), key); err != nil {
 		return err
@@ -91,8 +125,12 @@ func runInit(c *cli.Context, dir, uid string) (err error) {
 	fmt.Fprintf(w, "  config            %s\n", filepath.Join(dir, "dsar.yaml"))
 	fmt.Fprintf(w, "  register          %s\n", filepath.Join(dir, "register.db"))
 	fmt.Fprintf(w, "  subject directory %s\n", filepath.Join(dir, "subjects.yaml"))
+	fmt.Fprintf(w, "  controller profile %s (fill in every EDIT: value before the first export)\n", filepath.Join(dir, "controller.yaml"))
 	fmt.Fprintf(w, "  controller key    %s (fingerprint %s)\n", filepath.Join(dir, "keys", "controller.sec.asc"), crypto.Fingerprint(key))
 	fmt.Fprintf(w, "  outbox            %s\n", filepath.Join(dir, "outbox"))
+	if len(pass) == 0 {
+		fmt.Fprintf(w, "The controller's secret key is not protected by a passphrase: keep %s private.\n", filepath.Join(dir, "keys"))
+	}
 	fmt.Fprintf(w, "Next: add your sources to dsar.yaml and your staff to subjects.yaml; publish keys/controller.pub.asc so recipients can check signatures.\n")
 	return nil
 }

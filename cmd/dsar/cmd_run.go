@@ -20,6 +20,7 @@ import (
 	"github.com/dsar-tool/dsar/crypto"
 	"github.com/dsar-tool/dsar/exporter"
 	"github.com/dsar-tool/dsar/exporter/config"
+	"github.com/dsar-tool/dsar/exporter/letter"
 	"github.com/dsar-tool/dsar/exporter/model"
 	"github.com/dsar-tool/dsar/exporter/register"
 	"github.com/dsar-tool/dsar/exporter/source"
@@ -147,6 +148,10 @@ func runBulk(c *cli.Context, ws *workspace, o bulkOpts) error {
 	}
 
 	// Check every request's delivery and subject before reading anything.
+	profile, err := loadProfile(ws.cfg)
+	if err != nil {
+		return err
+	}
 	subjects, err := config.LoadSubjects(ws.cfg.Resolve(ws.cfg.Subjects))
 	if err != nil {
 		return err
@@ -213,7 +218,7 @@ func runBulk(c *cli.Context, ws *workspace, o bulkOpts) error {
 			go func() {
 				defer wg.Done()
 				for j := range queue {
-					record(exportClaimed(c, ws, owner, o.lease, j.req, j.state, collected[j.req.Subject], scratch.Dir))
+					record(exportClaimed(c, ws, owner, o.lease, j.req, j.state, collected[j.req.Subject], scratch.Dir, profile, wanted[j.req.Subject]))
 				}
 			}()
 		}
@@ -256,7 +261,7 @@ func runBulk(c *cli.Context, ws *workspace, o bulkOpts) error {
 }
 
 // exportClaimed claims one request, writes its bundle and records it.
-func exportClaimed(c *cli.Context, ws *workspace, owner string, lease time.Duration, req *register.Request, st *register.RunState, data *exporter.Data, scratch string) bulkResult {
+func exportClaimed(c *cli.Context, ws *workspace, owner string, lease time.Duration, req *register.Request, st *register.RunState, data *exporter.Data, scratch string, profile *letter.Profile, subj model.Subject) bulkResult {
 	ctx := c.Context
 	if err := ws.store.Claim(ctx, req.ID, owner, lease); err != nil {
 		if errors.Is(err, register.ErrLeased) {
@@ -296,6 +301,7 @@ func exportClaimed(c *cli.Context, ws *workspace, owner string, lease time.Durat
 	res, err := exporter.WriteBundle(ctx, mine, exporter.Options{
 		Request: req, History: history, Subject: req.Subject, Formats: ws.cfg.Formats, Seal: seal,
 		OutDir: ws.cfg.Resolve(ws.cfg.Outbox), ScratchDir: scratch, GeneratedAt: ws.store.Now().UTC().Truncate(time.Second), Generator: "dsar " + version,
+		SubjectName: subj.Name, Profile: profile, DisplayZone: ws.cfg.Timezone,
 	})
 	if err != nil {
 		return fail(err)

@@ -33,7 +33,7 @@ func newCLIWorkspace(t *testing.T) *cliWorkspace {
 	w := &cliWorkspace{t: t, dir: dir, conf: filepath.Join(dir, "ws", "dsar.yaml")}
 	ws := filepath.Join(dir, "ws")
 	runOK(t, "init", ws)
-	for _, f := range []string{"dsar.yaml", "subjects.yaml", "cdr-csv/Master.csv"} {
+	for _, f := range []string{"dsar.yaml", "subjects.yaml", "controller.yaml", "cdr-csv/Master.csv"} {
 		data, err := os.ReadFile(filepath.Join("..", "..", "samples", f))
 		if err != nil {
 			t.Fatal(err)

@@ -23,7 +23,7 @@ func sampleWorkspace(t *testing.T) (cfg, recipient string) {
 	dir := t.TempDir()
 	ws := filepath.Join(dir, "ws")
 	dsar(t, "init", ws)
-	for _, f := range []string{"dsar.yaml", "subjects.yaml", "cdr-csv/Master.csv"} {
+	for _, f := range []string{"dsar.yaml", "subjects.yaml", "controller.yaml", "cdr-csv/Master.csv"} {
 		data, err := os.ReadFile(filepath.Join("../../samples", f))
 		if err != nil {
 			t.Fatal(err)

@@ -32,8 +32,11 @@ type Config struct {
 	ArchiveKey string `yaml:"archive_key"` // optional: the DPO office's public key; every bundle is also encrypted to it
 	Profile    string `yaml:"profile"`     // OpenPGP profile: rfc4880 (default) or rfc9580
 	Subjects   string `yaml:"subjects"`    // the subject directory
-	Outbox     string `yaml:"outbox"`      // where bundles are written
-	Region     string `yaml:"region"`      // default phone-number region (GB)
+	// ControllerProfile is the controller's profile (YAML): who we are and
+	// the Article 15 information the cover letter gives.
+	ControllerProfile string `yaml:"controller_profile"`
+	Outbox            string `yaml:"outbox"` // where bundles are written
+	Region            string `yaml:"region"` // default phone-number region (GB)
 	// OutsidePrefixes are the site's outside-line prefixes (e.g. "9"),
 	// stripped from dialled numbers before they are read as phone numbers.
 	OutsidePrefixes []string `yaml:"outside_prefixes"`
@@ -151,6 +154,9 @@ func (c *Config) check() error {
 	}
 	if c.Subjects == "" {
 		c.Subjects = "subjects.yaml"
+	}
+	if c.ControllerProfile == "" {
+		c.ControllerProfile = "controller.yaml"
 	}
 	if c.Outbox == "" {
 		c.Outbox = "outbox"

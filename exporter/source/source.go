@@ -37,6 +37,24 @@ type Stats struct {
 	Read     int64 `json:"rows_read"`     // rows (records) read from the source
 	Selected int64 `json:"rows_selected"` // records emitted (one per subject matched)
 	Rejected int64 `json:"rows_rejected"` // rows that could not be read
+	// First and Last bound the times of all the rows read (not only the
+	// selected ones), where the source can tell; zero otherwise. They
+	// tell a DPO what period a source covers.
+	First time.Time `json:"first_row_utc,omitzero"`
+	Last  time.Time `json:"last_row_utc,omitzero"`
+}
+
+// Cover widens st's First/Last to include t.
+func (st *Stats) Cover(t time.Time) {
+	if t.IsZero() {
+		return
+	}
+	if st.First.IsZero() || t.Before(st.First) {
+		st.First = t
+	}
+	if t.After(st.Last) {
+		st.Last = t
+	}
 }
 
 // Source is a configured connector.

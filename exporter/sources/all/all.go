@@ -10,11 +10,16 @@ import (
 	"github.com/dsar-tool/dsar/exporter/config"
 	"github.com/dsar-tool/dsar/exporter/source"
 	"github.com/dsar-tool/dsar/exporter/sources/asterisk"
+	"github.com/dsar-tool/dsar/exporter/sources/cucm"
+	"github.com/dsar-tool/dsar/exporter/sources/generic"
 )
 
 // Kinds lists every connector kind, in the order `dsar sources list` shows.
 var Kinds = []source.Kind{
 	asterisk.CSVKind,
+	cucm.Kind,
+	generic.CSVKind,
+	generic.JSONLKind,
 }
 
 // Lookup returns the named kind.

@@ -259,6 +259,12 @@ func (s *scan) record(rec []byte, ln int64) error {
 		return nil
 	}
 	s.prevEnd = en
+	if s.st.First.IsZero() || st < s.st.First.Unix() {
+		s.st.First = time.Unix(st, 0).UTC()
+	}
+	if st > s.st.Last.Unix() {
+		s.st.Last = time.Unix(st, 0).UTC()
+	}
 	if !s.want.candidate(rec, &s.fs, &s.scratch) {
 		return nil
 	}

@@ -1,0 +1,416 @@
+package cucm
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// maxLine bounds one line. CUCM's own records are a few KiB at most (the
+// longest field, comment, is VARCHAR(2048)).
+const maxLine = 1 << 20
+
+// line is one physical line without its line ending ("\n" or "\r\n"), its
+// number in the file, and whether it was too long to keep (then b is nil).
+type line struct {
+	b    []byte
+	n    int64
+	long bool
+}
+
+// lineReader yields a file's physical lines. Its buffer is reused from one
+// file to the next.
+type lineReader struct {
+	br *bufio.Reader
+	n  int64
+}
+
+func (r *lineReader) reset(rd io.Reader) {
+	if r.br == nil {
+		r.br = bufio.NewReaderSize(rd, maxLine+1)
+	} else {
+		r.br.Reset(rd)
+	}
+	r.n = 0
+}
+
+// next returns the next line, valid until the next call, or io.EOF.
+func (r *lineReader) next() (line, error) {
+	b, err := r.br.ReadSlice('\n')
+	switch {
+	case err == nil:
+		r.n++
+		return line{b: trimCR(b[:len(b)-1]), n: r.n}, nil
+	case errors.Is(err, bufio.ErrBufferFull):
+		r.n++
+		for errors.Is(err, bufio.ErrBufferFull) {
+			_, err = r.br.ReadSlice('\n')
+		}
+		if err != nil && err != io.EOF {
+			return line{}, err
+		}
+		return line{n: r.n, long: true}, nil
+	case err == io.EOF:
+		if len(b) == 0 {
+			return line{}, io.EOF
+		}
+		r.n++ // a last line without a line ending
+		return line{b: trimCR(b), n: r.n}, nil
+	default:
+		return line{}, err
+	}
+}
+
+func trimCR(b []byte) []byte {
+	if len(b) > 0 && b[len(b)-1] == '\r' {
+		return b[:len(b)-1]
+	}
+	return b
+}
+
+// field is where one field's content lies in a line: rec[start:end],
+// without the surrounding quotes.
+type field struct {
+	start, end int32
+	quoted     bool // written in double quotes
+	escaped    bool // the content holds doubled quotes ("") to undo
+}
+
+// splitErr is what splitFields found wrong with a line's structure.
+type splitErr uint8
+
+const (
+	splitOK           splitErr = iota
+	splitUnterminated          // the line ended inside a quoted field
+	splitStrayQuote            // a quote inside an unquoted field
+	splitAfterQuote            // something other than a comma after a closing quote
+)
+
+func (e splitErr) String() string {
+	switch e {
+	case splitUnterminated:
+		return "unterminated quote"
+	case splitStrayQuote:
+		return "stray quote"
+	case splitAfterQuote:
+		return "unexpected character after closing quote"
+	}
+	return "ok"
+}
+
+// splitFields appends the fields of one line to fs[:0], storing at most
+// max of them but counting all, and returns the fields, the count and, on
+// a structural error, the error and the 0-based field at fault.
+//
+// The grammar is the one CUCM writes: a field is either "..." (a string,
+// embedded quotes doubled) or bare text without quotes (an integer, or
+// empty); fields are separated by commas. A record is one line.
+func splitFields(rec []byte, fs []field, max int) (out []field, n int, e splitErr, at int) {
+	fs = fs[:0]
+	keep := func(f field) {
+		if len(fs) < max {
+			fs = append(fs, f)
+		}
+	}
+	i := 0
+	for {
+		if i < len(rec) && rec[i] == '"' {
+			j := i + 1
+			esc := false
+			for {
+				k := bytes.IndexByte(rec[j:], '"')
+				if k < 0 {
+					return fs, n + 1, splitUnterminated, n
+				}
+				j += k
+				if j+1 < len(rec) && rec[j+1] == '"' {
+					esc = true
+					j += 2
+					continue
+				}
+				break
+			}
+			keep(field{start: int32(i + 1), end: int32(j), quoted: true, escaped: esc})
+			n++
+			j++
+			if j == len(rec) {
+				return fs, n, splitOK, 0
+			}
+			if rec[j] != ',' {
+				return fs, n, splitAfterQuote, n - 1
+			}
+			i = j + 1
+			continue
+		}
+		end := len(rec)
+		k := bytes.IndexByte(rec[i:], ',')
+		if k >= 0 {
+			end = i + k
+		}
+		if bytes.IndexByte(rec[i:end], '"') >= 0 {
+			return fs, n + 1, splitStrayQuote, n
+		}
+		keep(field{start: int32(i), end: int32(end)})
+		n++
+		if k < 0 {
+			return fs, n, splitOK, 0
+		}
+		i = end + 1
+	}
+}
+
+// raw returns the field's content as written (doubled quotes intact).
+func (f field) raw(rec []byte) []byte { return rec[f.start:f.end] }
+
+// str returns the field's value, doubled quotes undone.
+func (f field) str(rec []byte) string {
+	b := rec[f.start:f.end]
+	if !f.escaped {
+		return string(b)
+	}
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		out = append(out, b[i])
+		if b[i] == '"' && i+1 < len(b) && b[i+1] == '"' {
+			i++
+		}
+	}
+	return string(out)
+}
+
+// parseInt reads a bare decimal integer with an optional minus sign, as
+// CUCM writes INTEGER fields. Empty input is not an integer here; callers
+// treat an empty INTEGER field as 0.
+func parseInt(b []byte) (int64, bool) {
+	neg := false
+	if len(b) > 0 && b[0] == '-' {
+		neg = true
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	var v int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int64(c-'0')
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
+}
+
+// ipv4 decodes an IPv4 address as CUCM stores it in its INTEGER address
+// fields (origIpAddr, destIpAddr, ...): the four address bytes read as a
+// little-endian signed 32-bit integer, so 10.41.12.161 is -1593038582. 0
+// (no address) and values outside 32 bits give false.
+func ipv4(v int64) (string, bool) {
+	if v == 0 || v < -1<<31 || v > 1<<32-1 {
+		return "", false
+	}
+	u := uint32(v)
+	return strconv.Itoa(int(u&0xff)) + "." + strconv.Itoa(int(u>>8&0xff)) + "." +
+		strconv.Itoa(int(u>>16&0xff)) + "." + strconv.Itoa(int(u>>24)), true
+}
+
+// colType is a field's type as the file's second line declares it.
+type colType uint8
+
+const (
+	typeString colType = iota // VARCHAR(n), UNIQUEIDENTIFIER: written in quotes
+	typeInt                   // INTEGER: bare digits, possibly empty
+	typeOther                 // a type this reader does not know: not checked
+)
+
+// parseType reads one entry of the type line.
+func parseType(s string) colType {
+	t := strings.ToUpper(strings.TrimSpace(s))
+	if i := strings.IndexByte(t, '('); i >= 0 && strings.HasSuffix(t, ")") {
+		t = t[:i]
+	}
+	switch t {
+	case "INTEGER", "INT", "SMALLINT", "BIGINT", "TINYINT":
+		return typeInt
+	case "VARCHAR", "NVARCHAR", "CHAR", "NCHAR", "UNIQUEIDENTIFIER", "TEXT":
+		return typeString
+	}
+	return typeOther
+}
+
+// The fields the connector reads, by name.
+const (
+	fRecordType = iota
+	fCallManagerID
+	fCallID
+	fOrigination
+	fConnect
+	fDisconnect
+	fDuration
+	fOrigCause
+	fDestCause
+	fCalling
+	fOrigCalled
+	fFinalCalled
+	fLastRedirect
+	fCallingUser
+	fFinalUser
+	fOrigDevice
+	fDestDevice
+	fOrigIP
+	fDestIP
+	fOrigIPText
+	fDestIPText
+	fPkid
+	fComment
+	fClientMatter
+	nKnown
+)
+
+var knownNames = [nKnown]string{
+	fRecordType:    "cdrRecordType",
+	fCallManagerID: "globalCallID_callManagerId",
+	fCallID:        "globalCallID_callId",
+	fOrigination:   "dateTimeOrigination",
+	fConnect:       "dateTimeConnect",
+	fDisconnect:    "dateTimeDisconnect",
+	fDuration:      "duration",
+	fOrigCause:     "origCause_value",
+	fDestCause:     "destCause_value",
+	fCalling:       "callingPartyNumber",
+	fOrigCalled:    "originalCalledPartyNumber",
+	fFinalCalled:   "finalCalledPartyNumber",
+	fLastRedirect:  "lastRedirectDn",
+	fCallingUser:   "callingPartyUnicodeLoginUserID",
+	fFinalUser:     "finalCalledPartyUnicodeLoginUserID",
+	fOrigDevice:    "origDeviceName",
+	fDestDevice:    "destDeviceName",
+	fOrigIP:        "origIpAddr",
+	fDestIP:        "destIpAddr",
+	fOrigIPText:    "origIpv4v6Addr",
+	fDestIPText:    "destIpv4v6Addr",
+	fPkid:          "pkid",
+	fComment:       "comment",
+	fClientMatter:  "clientMatterCode",
+}
+
+// required are the fields a CDR file header must have: every CUCM
+// release since 4.x writes them.
+var required = []int{fRecordType, fCallManagerID, fCallID, fOrigination, fConnect, fDisconnect,
+	fDuration, fOrigCause, fDestCause, fCalling, fOrigCalled, fFinalCalled}
+
+// integers are the known fields that must be declared INTEGER.
+var integers = []int{fRecordType, fCallManagerID, fCallID, fOrigination, fConnect, fDisconnect,
+	fDuration, fOrigCause, fDestCause, fOrigIP, fDestIP}
+
+// layout is the field layout one file's two header lines declare.
+type layout struct {
+	names []string
+	types []colType
+	at    [nKnown]int // position of each known field, -1 if absent
+	cmr   bool        // a CMR (call management record) file, not CDRs
+}
+
+// parseHeader reads a file's first two lines: the field names (each in
+// double quotes) and the data types (bare). Names are matched without
+// regard to case, since Cisco's documents and files differ in case
+// (globalCallId_ClusterID, destConversationId). A header of call
+// management records (directoryNum and no callingPartyNumber) gives a
+// layout with cmr set.
+func parseHeader(names, types []byte) (*layout, error) {
+	names = bytes.TrimPrefix(names, []byte("\xef\xbb\xbf"))
+	var fs []field
+	fs, n, e, at := splitFields(names, fs, maxLine)
+	if e != splitOK {
+		return nil, fmt.Errorf("field names: %s in field %d", e, at+1)
+	}
+	l := &layout{names: make([]string, n)}
+	for i := range l.at {
+		l.at[i] = -1
+	}
+	pos := map[string]int{}
+	for i, f := range fs {
+		name := strings.TrimSpace(f.str(names))
+		if name == "" {
+			return nil, fmt.Errorf("field names: field %d has no name", i+1)
+		}
+		key := strings.ToLower(name)
+		if _, dup := pos[key]; dup {
+			return nil, fmt.Errorf("field names: %q appears twice", name)
+		}
+		pos[key] = i
+		l.names[i] = name
+	}
+	for k, name := range knownNames {
+		if i, ok := pos[strings.ToLower(name)]; ok {
+			l.at[k] = i
+		}
+	}
+	if l.at[fCalling] < 0 {
+		if _, ok := pos["directorynum"]; ok {
+			l.cmr = true
+			return l, nil
+		}
+	}
+	var missing []string
+	for _, k := range required {
+		if l.at[k] < 0 {
+			missing = append(missing, knownNames[k])
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("not a CDR file header: no field %s", strings.Join(missing, ", "))
+	}
+	if types == nil {
+		return nil, errors.New("no data type line (line 2)")
+	}
+	var tfs []field
+	tfs, tn, e, at := splitFields(types, tfs, maxLine)
+	if e != splitOK {
+		return nil, fmt.Errorf("data types: %s in field %d", e, at+1)
+	}
+	if tn != n {
+		return nil, fmt.Errorf("%d field names but %d data types", n, tn)
+	}
+	l.types = make([]colType, n)
+	for i, f := range tfs {
+		l.types[i] = parseType(f.str(types))
+	}
+	for _, k := range integers {
+		if i := l.at[k]; i >= 0 && l.types[i] != typeInt {
+			return nil, fmt.Errorf("field %s is not declared INTEGER", knownNames[k])
+		}
+	}
+	return l, nil
+}
+
+// check validates a record's fields against the declared types and
+// returns the reason it cannot be read, or "". INTEGER fields hold bare
+// integers or nothing; string fields are quoted (an unquoted empty field
+// is tolerated).
+func (l *layout) check(rec []byte, fs []field) string {
+	for i, f := range fs {
+		switch l.types[i] {
+		case typeInt:
+			if f.quoted {
+				return "quoted value in INTEGER field " + l.names[i]
+			}
+			if f.end > f.start {
+				if _, ok := parseInt(f.raw(rec)); !ok {
+					return "non-integer in INTEGER field " + l.names[i]
+				}
+			}
+		case typeString:
+			if !f.quoted && f.end > f.start {
+				return "unquoted value in text field " + l.names[i]
+			}
+		}
+	}
+	return ""
+}

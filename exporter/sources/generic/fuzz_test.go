@@ -1,0 +1,125 @@
+package generic
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dsar-tool/dsar/exporter/model"
+	"github.com/dsar-tool/dsar/exporter/source"
+)
+
+// checkSink checks every record it is handed against the dataset.
+type checkSink struct {
+	t       *testing.T
+	n       int
+	rejects []model.Rejection
+}
+
+func (s *checkSink) Emit(subject string, d *model.Dataset, rec model.Record) error {
+	if err := d.Check(rec); err != nil {
+		s.t.Fatalf("bad record: %v", err)
+	}
+	s.n++
+	return nil
+}
+
+func (s *checkSink) Reject(r model.Rejection) { s.rejects = append(s.rejects, r) }
+
+// fuzzRead reads data as one file of s and checks the contract: no error
+// (the sink never fails), counts that add up, records that fit the
+// dataset, reasons that hold no subject identifier.
+func fuzzRead(t *testing.T, s *Source, q source.Query, data []byte) {
+	sink := &checkSink{t: t}
+	var st source.Stats
+	sc := s.newScan(context.Background(), q, sink, &st)
+	if err := sc.read(bytes.NewReader(data), "fuzz"); err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	if st.Read < st.Rejected || st.Rejected != int64(len(sink.rejects)) || st.Selected != int64(sink.n) {
+		t.Fatalf("stats %+v with %d rejections, %d records", st, len(sink.rejects), sink.n)
+	}
+	for _, r := range sink.rejects {
+		if r.Reason == "" || r.Source != s.name || r.File != "fuzz" || r.Line < 1 {
+			t.Fatalf("rejection %+v", r)
+		}
+		for _, subj := range q.Subjects {
+			for _, id := range subj.Identifiers {
+				if len(id.Value) >= 4 && strings.Contains(strings.ToLower(r.Reason), strings.ToLower(id.Value)) {
+					t.Fatalf("rejection reason %q holds an identifier", r.Reason)
+				}
+			}
+		}
+	}
+}
+
+// addLines seeds f with the sample file and each of its lines.
+func addLines(f *testing.F, name string, prefix []byte) {
+	data, err := os.ReadFile(filepath.Join(sampleDir, name))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(data)
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		f.Add(append(append([]byte(nil), prefix...), sc.Bytes()...))
+	}
+}
+
+// FuzzGenericCSV reads arbitrary content under the recorder sample's
+// mapping, and checks that a record that splits re-encodes to the same
+// fields.
+func FuzzGenericCSV(f *testing.F) {
+	s := mustBuild(f, CSVKind, recorderYAML).(*Source)
+	head := []byte("Recording ID,Start Time,End Time,Duration (s),Direction,Agent,Agent Extension,Agent Email,Remote Number,Remote Name,Result,Notes\n")
+	addLines(f, "recorder-calls.csv", head)
+	f.Add([]byte("a,b\n\"x\ny\",\"\"\"\"\n"))
+	q := query(f, sampleSubjects())
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fuzzRead(t, s, q, data)
+		fs, n, e, _ := splitCSV(data, ',', nil, 1<<20)
+		if e != splitOK {
+			return
+		}
+		var out []byte
+		for i, fl := range fs {
+			if i > 0 {
+				out = append(out, ',')
+			}
+			v := fl.str(data)
+			if fl.quoted {
+				out = append(append(append(out, '"'), strings.ReplaceAll(v, `"`, `""`)...), '"')
+			} else {
+				out = append(out, v...)
+			}
+		}
+		fs2, n2, e2, _ := splitCSV(out, ',', nil, 1<<20)
+		if e2 != splitOK || n2 != n {
+			t.Fatalf("re-encoded record splits differently: %v, %d fields vs %d", e2, n2, n)
+		}
+		for i := range fs {
+			if fs[i].str(data) != fs2[i].str(out) {
+				t.Fatalf("field %d differs after re-encoding", i)
+			}
+		}
+	})
+}
+
+// FuzzGenericJSONL reads arbitrary content under the agent-event
+// samples' logins and presence mappings.
+func FuzzGenericJSONL(f *testing.F) {
+	logins := mustBuild(f, JSONLKind, loginsYAML).(*Source)
+	presence := mustBuild(f, JSONLKind, presenceYAML).(*Source)
+	addLines(f, "agent-events.jsonl", nil)
+	f.Add([]byte(`{"ts":"2025-01-06T08:58:02Z","event":"state","user":{"ext":4321},"status":true}`))
+	f.Add([]byte(`{"ts":"2025-01-06T08:58:02Z","event":"login","user.ext":"4321","result":"ok"}`))
+	q := query(f, sampleSubjects())
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fuzzRead(t, logins, q, data)
+		fuzzRead(t, presence, q, data)
+	})
+}
