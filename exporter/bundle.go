@@ -18,8 +18,8 @@ import (
 	"time"
 
 	"github.com/dsar-tool/dsar/crypto"
-	"github.com/dsar-tool/dsar/exporter/model"
 	"github.com/dsar-tool/dsar/exporter/letter"
+	"github.com/dsar-tool/dsar/exporter/model"
 	"github.com/dsar-tool/dsar/exporter/register"
 	"github.com/dsar-tool/dsar/exporter/schema"
 	"github.com/dsar-tool/dsar/formats"
