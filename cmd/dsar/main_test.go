@@ -86,6 +86,23 @@ func TestScripts(t *testing.T) {
 				ts.Check(err)
 				ts.Check(os.WriteFile(ts.MkAbs(args[1]), data[:len(data)-100], 0o600))
 			},
+			// waitfor PATH: wait (up to a minute) until PATH exists and, for a
+			// folder, holds something.
+			"waitfor": func(ts *testscript.TestScript, neg bool, args []string) {
+				deadline := time.Now().Add(time.Minute)
+				for time.Now().Before(deadline) {
+					if fi, err := os.Stat(ts.MkAbs(args[0])); err == nil {
+						if !fi.IsDir() {
+							return
+						}
+						if ents, _ := os.ReadDir(ts.MkAbs(args[0])); len(ents) > 0 {
+							return
+						}
+					}
+					time.Sleep(50 * time.Millisecond)
+				}
+				ts.Fatalf("%s did not appear within a minute", args[0])
+			},
 			// sleep DURATION: wait, e.g. for a background command.
 			"sleep": func(ts *testscript.TestScript, neg bool, args []string) {
 				d, err := time.ParseDuration(args[0])

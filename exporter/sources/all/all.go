@@ -10,13 +10,17 @@ import (
 	"github.com/dsar-tool/dsar/exporter/config"
 	"github.com/dsar-tool/dsar/exporter/source"
 	"github.com/dsar-tool/dsar/exporter/sources/asterisk"
+	"github.com/dsar-tool/dsar/exporter/sources/asterisksql"
 	"github.com/dsar-tool/dsar/exporter/sources/cucm"
 	"github.com/dsar-tool/dsar/exporter/sources/generic"
+	"github.com/dsar-tool/dsar/exporter/sources/queuelog"
 )
 
 // Kinds lists every connector kind, in the order `dsar sources list` shows.
 var Kinds = []source.Kind{
 	asterisk.CSVKind,
+	asterisksql.Kind,
+	queuelog.Kind,
 	cucm.Kind,
 	generic.CSVKind,
 	generic.JSONLKind,
