@@ -7,7 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dsar-tool/dsar/exporter/letter"
 	"github.com/dsar-tool/dsar/exporter/model"
+	"github.com/dsar-tool/dsar/exporter/redact"
 	"github.com/dsar-tool/dsar/exporter/source"
 )
 
@@ -235,4 +237,45 @@ func refLess(a, b string) bool {
 		return len(la) < len(lb)
 	}
 	return la < lb
+}
+
+// Redact returns a copy of data with r applied to every record of every
+// dataset; data itself is left as it was (a bulk run shares it between the
+// bundles of one subject).
+func Redact(data *Data, r *redact.Redactor) *Data {
+	out := &Data{Tables: map[string][]model.Record{}, Sources: data.Sources}
+	for _, d := range model.Datasets {
+		recs := data.Tables[d.Name]
+		if recs == nil {
+			continue
+		}
+		cp := make([]model.Record, len(recs))
+		for i, rec := range recs {
+			c := append(model.Record(nil), rec...)
+			r.Apply(d, c)
+			cp[i] = c
+		}
+		out.Tables[d.Name] = cp
+	}
+	return out
+}
+
+// Redactions turns a redactor's report into the letter's list.
+func Redactions(r *redact.Redactor) []letter.Redaction {
+	var out []letter.Redaction
+	for _, a := range r.Report() {
+		cond := a.Condition
+		switch {
+		case cond == redact.WhenAlways:
+			cond = ""
+		case cond == redact.WhenExternal:
+			cond = "the other party is outside the organisation"
+		case cond == redact.WhenInternal:
+			cond = "the other party is inside the organisation"
+		case strings.HasPrefix(cond, redact.WhenAlways+", "):
+			cond = strings.TrimPrefix(cond, redact.WhenAlways+", ")
+		}
+		out = append(out, letter.Redaction{Rule: a.Rule, Dataset: a.Dataset, Column: a.Column, Action: a.Action, Condition: cond, Rows: a.Rows, Reason: a.Reason})
+	}
+	return out
 }

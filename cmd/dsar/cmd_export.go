@@ -44,6 +44,7 @@ func newExportCommand() *cli.Command {
 			&cli.StringFlag{Name: "profile", Usage: "OpenPGP `PROFILE`: rfc4880 or rfc9580 (default: the config's, else rfc4880)"},
 			&cli.StringFlag{Name: "formats", Usage: "comma-separated formats: json,csv,xlsx,parquet (default from config)"},
 			&cli.StringFlag{Name: "out", Usage: "write the bundle into `DIR` (default: the outbox)"},
+			&cli.StringFlag{Name: "redaction", Usage: "how other people's data in the records is handled: default, keep, or a policy `FILE` (default: the config's redaction, else default)"},
 			&cli.StringFlag{Name: "generated-at", Usage: "state this `TIME` (RFC 3339) as the generation time, for reproducible output"},
 		},
 		Action: runExportAction,
@@ -99,7 +100,7 @@ func runExportAction(c *cli.Context) error {
 	if v := c.String("out"); v != "" {
 		out = v
 	}
-	return runExport(c, ws, exportOpts{id: id, recipientKeys: keys, passphraseFile: c.String("passphrase-file"), generatePassphrase: genPass, formats: fmts, out: out, generatedAt: genAt})
+	return runExport(c, ws, exportOpts{id: id, recipientKeys: keys, passphraseFile: c.String("passphrase-file"), generatePassphrase: genPass, formats: fmts, out: out, generatedAt: genAt, redaction: c.String("redaction")})
 }
 
 type exportOpts struct {
@@ -110,6 +111,7 @@ type exportOpts struct {
 	formats            []string
 	out                string
 	generatedAt        time.Time
+	redaction          string
 }
 
 func runExport(c *cli.Context, ws *workspace, o exportOpts) error {
@@ -136,6 +138,10 @@ func runExport(c *cli.Context, ws *workspace, o exportOpts) error {
 		return err
 	}
 	profile, err := loadProfile(ws.cfg)
+	if err != nil {
+		return err
+	}
+	policy, err := redactionPolicy(ws, o.redaction)
 	if err != nil {
 		return err
 	}
@@ -180,6 +186,10 @@ func runExport(c *cli.Context, ws *workspace, o exportOpts) error {
 		return err
 	}
 	exporter.AddHistory(data, history)
+	data, redactions, err := applyRedaction(ws, policy, req.ID, data)
+	if err != nil {
+		return err
+	}
 	genAt := o.generatedAt
 	if genAt.IsZero() {
 		genAt = ws.store.Now().UTC().Truncate(time.Second)
@@ -187,7 +197,7 @@ func runExport(c *cli.Context, ws *workspace, o exportOpts) error {
 	res, err := exporter.WriteBundle(ctx, data, exporter.Options{
 		Request: req, History: history, Subject: subject.ID, Formats: o.formats, Seal: seal,
 		OutDir: o.out, ScratchDir: scratch.Dir, GeneratedAt: genAt, Generator: "dsar " + version,
-		SubjectName: subject.Name, Profile: profile, DisplayZone: ws.cfg.Timezone,
+		SubjectName: subject.Name, Profile: profile, DisplayZone: ws.cfg.Timezone, Redactions: redactions,
 	})
 	if err != nil {
 		return fmt.Errorf("request %s: %w; nothing was exported", req.ID, err)
@@ -197,6 +207,7 @@ func runExport(c *cli.Context, ws *workspace, o exportOpts) error {
 	if seal.Passphrase != nil {
 		note += " and a passphrase"
 	}
+	note += "; redaction " + policy.Name() + redactionSummary(redactions)
 	if err := ws.store.MarkExported(ctx, req.ID, "", register.Event{Type: register.EventExported, Actor: ws.cfg.Actor(), Note: note, BundleFile: res.Path, BundleSHA256: res.SHA256}, ""); err != nil {
 		return fmt.Errorf("request %s: bundle %s was written but the register could not record it: %w", req.ID, res.Path, err)
 	}

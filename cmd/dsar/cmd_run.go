@@ -22,6 +22,7 @@ import (
 	"github.com/dsar-tool/dsar/exporter/config"
 	"github.com/dsar-tool/dsar/exporter/letter"
 	"github.com/dsar-tool/dsar/exporter/model"
+	"github.com/dsar-tool/dsar/exporter/redact"
 	"github.com/dsar-tool/dsar/exporter/register"
 	"github.com/dsar-tool/dsar/exporter/source"
 	"github.com/dsar-tool/dsar/exporter/sources/all"
@@ -152,6 +153,10 @@ func runBulk(c *cli.Context, ws *workspace, o bulkOpts) error {
 	if err != nil {
 		return err
 	}
+	policy, err := redactionPolicy(ws, "")
+	if err != nil {
+		return err
+	}
 	subjects, err := config.LoadSubjects(ws.cfg.Resolve(ws.cfg.Subjects))
 	if err != nil {
 		return err
@@ -218,7 +223,7 @@ func runBulk(c *cli.Context, ws *workspace, o bulkOpts) error {
 			go func() {
 				defer wg.Done()
 				for j := range queue {
-					record(exportClaimed(c, ws, owner, o.lease, j.req, j.state, collected[j.req.Subject], scratch.Dir, profile, wanted[j.req.Subject]))
+					record(exportClaimed(c, ws, owner, o.lease, j.req, j.state, collected[j.req.Subject], scratch.Dir, profile, policy, wanted[j.req.Subject]))
 				}
 			}()
 		}
@@ -261,7 +266,7 @@ func runBulk(c *cli.Context, ws *workspace, o bulkOpts) error {
 }
 
 // exportClaimed claims one request, writes its bundle and records it.
-func exportClaimed(c *cli.Context, ws *workspace, owner string, lease time.Duration, req *register.Request, st *register.RunState, data *exporter.Data, scratch string, profile *letter.Profile, subj model.Subject) bulkResult {
+func exportClaimed(c *cli.Context, ws *workspace, owner string, lease time.Duration, req *register.Request, st *register.RunState, data *exporter.Data, scratch string, profile *letter.Profile, policy *redact.Policy, subj model.Subject) bulkResult {
 	ctx := c.Context
 	if err := ws.store.Claim(ctx, req.ID, owner, lease); err != nil {
 		if errors.Is(err, register.ErrLeased) {
@@ -298,10 +303,14 @@ func exportClaimed(c *cli.Context, ws *workspace, owner string, lease time.Durat
 		mine.Tables[k] = v
 	}
 	exporter.AddHistory(mine, history)
+	mine, redactions, err := applyRedaction(ws, policy, req.ID, mine)
+	if err != nil {
+		return fail(err)
+	}
 	res, err := exporter.WriteBundle(ctx, mine, exporter.Options{
 		Request: req, History: history, Subject: req.Subject, Formats: ws.cfg.Formats, Seal: seal,
 		OutDir: ws.cfg.Resolve(ws.cfg.Outbox), ScratchDir: scratch, GeneratedAt: ws.store.Now().UTC().Truncate(time.Second), Generator: "dsar " + version,
-		SubjectName: subj.Name, Profile: profile, DisplayZone: ws.cfg.Timezone,
+		SubjectName: subj.Name, Profile: profile, DisplayZone: ws.cfg.Timezone, Redactions: redactions,
 	})
 	if err != nil {
 		return fail(err)
@@ -311,6 +320,7 @@ func exportClaimed(c *cli.Context, ws *workspace, owner string, lease time.Durat
 	if generated != "" {
 		note += " and a generated passphrase (kept encrypted to the archive key)"
 	}
+	note += "; redaction " + policy.Name() + redactionSummary(redactions)
 	if err := ws.store.MarkExported(ctx, req.ID, owner, register.Event{Type: register.EventExported, Actor: ws.cfg.Actor(), Note: note, BundleFile: res.Path, BundleSHA256: res.SHA256}, sealedPass); err != nil {
 		return fail(err)
 	}

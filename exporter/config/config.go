@@ -43,7 +43,10 @@ type Config struct {
 	Timezone        string   `yaml:"timezone"` // the site's zone, for identifier validity dates
 	Operator        string   `yaml:"operator"` // who is recorded as the actor (default: the OS user)
 	Formats         []string `yaml:"formats"`  // default formats to export
-	Clock           struct {
+	// Redaction is the policy for other people's data in the records:
+	// default, keep, or a policy file (see samples/redaction.yaml).
+	Redaction string `yaml:"redaction"`
+	Clock     struct {
 		Start        string `yaml:"start"`         // receipt (default) or verification
 		Division     string `yaml:"division"`      // england-and-wales (default), scotland, northern-ireland
 		BankHolidays string `yaml:"bank_holidays"` // a bank-holidays.json; default: the one shipped
