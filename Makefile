@@ -28,8 +28,12 @@ bench: build
 	@mkdir -p $(BENCH_DIR)
 	@test -s $(BENCH_DIR)/Master.csv || { echo "generating $(BENCH_DIR)/Master.csv (1,000,000 rows, once)"; \
 		$(GO) run ./samples/gencdr -rows 1000000 -staff 2000 -out $(BENCH_DIR)/Master.csv -subjects $(BENCH_DIR)/subjects.yaml; }
+	@test -s $(BENCH_DIR)/Master5M.csv || { echo "generating $(BENCH_DIR)/Master5M.csv (5,000,000 rows, once)"; \
+		$(GO) run ./samples/gencdr -rows 5000000 -staff 2000 -out $(BENCH_DIR)/Master5M.csv -subjects $(BENCH_DIR)/subjects5M.yaml; }
 	DSAR_BENCH_DIR=$(CURDIR)/$(BENCH_DIR) $(GO) test -run '^$$' -bench BenchmarkExportOneSubject -benchtime 3x -timeout 30m ./cmd/dsar/
+	DSAR_BENCH_DIR=$(CURDIR)/$(BENCH_DIR) $(GO) test -run '^$$' -bench BenchmarkBulkRun -benchtime 1x -timeout 60m ./cmd/dsar/
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./formats/ ./exporter/sources/asterisk/ ./crypto/
+	DSAR_BENCH_1GIB=1 $(GO) test -run '^$$' -bench BenchmarkSealOpen1GiB -benchtime 1x -timeout 30m ./crypto/
 
 lint:
 	@out=$$(gofmt -l cmd exporter formats crypto samples); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -103,6 +103,12 @@ func TestScripts(t *testing.T) {
 				}
 				ts.Fatalf("%s did not appear within a minute", args[0])
 			},
+			// copysamples DIR: copy the sample source folders into DIR.
+			"copysamples": func(ts *testscript.TestScript, neg bool, args []string) {
+				for _, d := range []string{"cdr-csv", "queue_log", "cucm", "generic", "msgraph"} {
+					ts.Check(os.CopyFS(filepath.Join(ts.MkAbs(args[0]), d), os.DirFS(filepath.Join(samples, d))))
+				}
+			},
 			// sleep DURATION: wait, e.g. for a background command.
 			"sleep": func(ts *testscript.TestScript, neg bool, args []string) {
 				d, err := time.ParseDuration(args[0])

@@ -13,6 +13,7 @@ import (
 	"github.com/dsar-tool/dsar/exporter/sources/asterisksql"
 	"github.com/dsar-tool/dsar/exporter/sources/cucm"
 	"github.com/dsar-tool/dsar/exporter/sources/generic"
+	"github.com/dsar-tool/dsar/exporter/sources/msgraph"
 	"github.com/dsar-tool/dsar/exporter/sources/queuelog"
 )
 
@@ -24,6 +25,10 @@ var Kinds = []source.Kind{
 	cucm.Kind,
 	generic.CSVKind,
 	generic.JSONLKind,
+	msgraph.CallRecordsKind,
+	msgraph.PSTNKind,
+	msgraph.PresenceKind,
+	msgraph.SignInsKind,
 }
 
 // Lookup returns the named kind.

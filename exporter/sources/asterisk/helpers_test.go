@@ -117,6 +117,8 @@ func sampleSubjects() []model.Subject {
 		{ID: "S-1006", Name: "陈伟 (Chen Wei)", Identifiers: []model.Identifier{
 			id(model.KindExtension, "4400", "2025-07-01", ""),
 			id(model.KindSIP, "4400", "2025-07-01", ""),
+			id(model.KindPhone, "07700 900123", "2025-07-01", ""),
+			id(model.KindPhone, "+44 20 7946 0777", "2025-07-01", ""),
 		}},
 	}
 }

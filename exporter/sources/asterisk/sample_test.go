@@ -69,7 +69,18 @@ func TestSampleSubjectsMirrorYAML(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The file also serves the other sample sources; compare the kinds
+	// asterisk-csv matches on.
 	got := loadYAMLSubjects(t, data)
+	for i := range got {
+		var ids []model.Identifier
+		for _, id := range got[i].Identifiers {
+			if id.Kind == model.KindExtension || id.Kind == model.KindSIP || id.Kind == model.KindPhone {
+				ids = append(ids, id)
+			}
+		}
+		got[i].Identifiers = ids
+	}
 	if want := sampleSubjects(); !reflect.DeepEqual(got, want) {
 		t.Errorf("samples/subjects.yaml:\n%+v\nsampleSubjects():\n%+v", got, want)
 	}
