@@ -263,6 +263,29 @@ func TestCollectManyScansOnce(t *testing.T) {
 	if cs.fetches != 1 {
 		t.Fatalf("%d scans for %d subjects, want 1", cs.fetches, len(subjects))
 	}
+	spoolDir := t.TempDir()
+	cs.fetches = 0
+	sp, err := CollectSpooled(context.Background(), subjects, m, []source.Source{cs}, spoolDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cs.fetches != 1 {
+		t.Fatalf("spooled: %d scans for %d subjects, want 1", cs.fetches, len(subjects))
+	}
+	for _, s := range subjects {
+		got, err := sp.Load(s.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := bulk[s.ID]
+		if fmt.Sprint(got.Tables) != fmt.Sprint(want.Tables) || got.Sources[0].Selected != want.Sources[0].Selected {
+			t.Errorf("%s: spooled data differs from in-memory collection", s.ID)
+		}
+	}
+	sp.Close()
+	if ents, _ := os.ReadDir(spoolDir); len(ents) != 0 {
+		t.Errorf("spool files left after Close: %d", len(ents))
+	}
 	for _, s := range subjects {
 		one, err := source.NewMatcher([]model.Subject{s}, "GB", loc)
 		if err != nil {

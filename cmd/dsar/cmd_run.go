@@ -206,16 +206,19 @@ func runBulk(c *cli.Context, ws *workspace, o bulkOpts) error {
 		if err != nil {
 			return err
 		}
-		// One scan of each source for every subject of the run.
-		collected, err := exporter.CollectMany(ctx, subjList, matcher, sources)
-		if err != nil {
-			return fmt.Errorf("run: %w; nothing was exported", err)
-		}
 		scratch, err := exporter.NewScratch("")
 		if err != nil {
 			return err
 		}
 		defer scratch.Remove()
+		// One scan of each source for every subject of the run; each
+		// subject's records wait in the private scratch folder, so memory
+		// holds one subject's data per worker, not the whole run's.
+		spool, err := exporter.CollectSpooled(ctx, subjList, matcher, sources, scratch.Dir)
+		if err != nil {
+			return fmt.Errorf("run: %w; nothing was exported", err)
+		}
+		defer spool.Close()
 		queue := make(chan job)
 		var wg sync.WaitGroup
 		for w := 0; w < o.workers; w++ {
@@ -223,7 +226,7 @@ func runBulk(c *cli.Context, ws *workspace, o bulkOpts) error {
 			go func() {
 				defer wg.Done()
 				for j := range queue {
-					record(exportClaimed(c, ws, owner, o.lease, j.req, j.state, collected[j.req.Subject], scratch.Dir, profile, policy, wanted[j.req.Subject]))
+					record(exportClaimed(c, ws, owner, o.lease, j.req, j.state, spool, scratch.Dir, profile, policy, wanted[j.req.Subject]))
 				}
 			}()
 		}
@@ -266,7 +269,7 @@ func runBulk(c *cli.Context, ws *workspace, o bulkOpts) error {
 }
 
 // exportClaimed claims one request, writes its bundle and records it.
-func exportClaimed(c *cli.Context, ws *workspace, owner string, lease time.Duration, req *register.Request, st *register.RunState, data *exporter.Data, scratch string, profile *letter.Profile, policy *redact.Policy, subj model.Subject) bulkResult {
+func exportClaimed(c *cli.Context, ws *workspace, owner string, lease time.Duration, req *register.Request, st *register.RunState, spool *exporter.Spool, scratch string, profile *letter.Profile, policy *redact.Policy, subj model.Subject) bulkResult {
 	ctx := c.Context
 	if err := ws.store.Claim(ctx, req.ID, owner, lease); err != nil {
 		if errors.Is(err, register.ErrLeased) {
@@ -296,11 +299,10 @@ func exportClaimed(c *cli.Context, ws *workspace, owner string, lease time.Durat
 	if err != nil {
 		return fail(err)
 	}
-	// Each bundle gets its own view of the subject's data: two requests of
-	// one subject must not share the history tables.
-	mine := &exporter.Data{Tables: map[string][]model.Record{}, Sources: data.Sources}
-	for k, v := range data.Tables {
-		mine.Tables[k] = v
+	// Each bundle loads its own copy of the subject's records.
+	mine, err := spool.Load(req.Subject)
+	if err != nil {
+		return fail(err)
 	}
 	exporter.AddHistory(mine, history)
 	mine, redactions, err := applyRedaction(ws, policy, req.ID, mine)
