@@ -15,6 +15,9 @@ import (
 	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
+	"golang.org/x/term"
 	"github.com/urfave/cli/v2"
 
 	"github.com/dsar-tool/dsar/crypto"
@@ -219,6 +222,18 @@ func runBulk(c *cli.Context, ws *workspace, o bulkOpts) error {
 			return fmt.Errorf("run: %w; nothing was exported", err)
 		}
 		defer spool.Close()
+		// A progress bar for people at a terminal; schedulers get the JSON
+		// lines instead. Neither names anyone: requests are counted.
+		var bar *mpb.Bar
+		var progress *mpb.Progress
+		if o.logFormat != "json" && isTerminal() && term.IsTerminal(int(os.Stderr.Fd())) {
+			progress = mpb.NewWithContext(ctx, mpb.WithOutput(c.App.ErrWriter), mpb.WithWidth(40))
+			bar = progress.AddBar(int64(len(jobs)),
+				mpb.PrependDecorators(decor.Name("requests "), decor.CountersNoUnit("%d/%d")),
+				mpb.AppendDecorators(decor.Percentage(), decor.Name(" "), decor.EwmaETA(decor.ET_STYLE_GO, 30)))
+			// The bar shows progress; only problems are logged beside it.
+			log = slog.New(slog.NewTextHandler(progress, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		}
 		queue := make(chan job)
 		var wg sync.WaitGroup
 		for w := 0; w < o.workers; w++ {
@@ -226,7 +241,11 @@ func runBulk(c *cli.Context, ws *workspace, o bulkOpts) error {
 			go func() {
 				defer wg.Done()
 				for j := range queue {
+					start := time.Now()
 					record(exportClaimed(c, ws, owner, o.lease, j.req, j.state, spool, scratch.Dir, profile, policy, wanted[j.req.Subject]))
+					if bar != nil {
+						bar.EwmaIncrement(time.Since(start))
+					}
 				}
 			}()
 		}
@@ -240,6 +259,10 @@ func runBulk(c *cli.Context, ws *workspace, o bulkOpts) error {
 		}
 		close(queue)
 		wg.Wait()
+		if progress != nil {
+			bar.Abort(false)
+			progress.Wait()
+		}
 	}
 	var exported, failed, skipped int
 	var rejected int64
