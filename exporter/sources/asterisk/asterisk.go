@@ -20,9 +20,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -186,37 +184,7 @@ func (c *CSV) newScan(ctx context.Context, q source.Query, sink source.Sink, st 
 // files expands the globs: sorted, without duplicates; a glob that
 // matches nothing is an error.
 func (c *CSV) files() ([]string, error) {
-	seen := map[string]bool{}
-	var out []string
-	for _, p := range c.cfg.Paths {
-		m, err := filepath.Glob(p)
-		if err != nil {
-			return nil, fmt.Errorf("source %q: pattern %q: %w", c.name, p, err)
-		}
-		if len(m) == 0 {
-			return nil, fmt.Errorf("source %q: pattern %q: %w", c.name, p, source.ErrNoFiles)
-		}
-		for _, f := range m {
-			key := filepath.Clean(f)
-			if abs, err := filepath.Abs(key); err == nil {
-				key = abs
-			}
-			if seen[key] {
-				continue
-			}
-			seen[key] = true
-			fi, err := os.Stat(f)
-			if err != nil {
-				return nil, fmt.Errorf("source %q: %w", c.name, err)
-			}
-			if fi.IsDir() {
-				return nil, fmt.Errorf("source %q: pattern %q matches a directory (%s): match files only", c.name, p, filepath.Base(f))
-			}
-			out = append(out, f)
-		}
-	}
-	sort.Strings(out)
-	return out, nil
+	return source.ExpandPaths(c.name, c.cfg.Paths)
 }
 
 // Column positions of the 16 base columns.

@@ -64,7 +64,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -130,37 +129,7 @@ func (s *Source) Fetch(ctx context.Context, q source.Query, sink source.Sink) (s
 // files expands the globs: sorted, without duplicates; a glob that
 // matches nothing is an error.
 func (s *Source) files() ([]string, error) {
-	seen := map[string]bool{}
-	var out []string
-	for _, p := range s.paths {
-		m, err := filepath.Glob(p)
-		if err != nil {
-			return nil, fmt.Errorf("source %q: pattern %q: %w", s.name, p, err)
-		}
-		if len(m) == 0 {
-			return nil, fmt.Errorf("source %q: pattern %q: %w", s.name, p, source.ErrNoFiles)
-		}
-		for _, f := range m {
-			key := filepath.Clean(f)
-			if abs, err := filepath.Abs(key); err == nil {
-				key = abs
-			}
-			if seen[key] {
-				continue
-			}
-			seen[key] = true
-			fi, err := os.Stat(f)
-			if err != nil {
-				return nil, fmt.Errorf("source %q: %w", s.name, err)
-			}
-			if fi.IsDir() {
-				return nil, fmt.Errorf("source %q: pattern %q matches a directory (%s): match files only", s.name, p, filepath.Base(f))
-			}
-			out = append(out, f)
-		}
-	}
-	sort.Strings(out)
-	return out, nil
+	return source.ExpandPaths(s.name, s.paths)
 }
 
 // scan is the state of one Fetch.
