@@ -15,10 +15,10 @@ import (
 	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
+	"github.com/urfave/cli/v2"
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
 	"golang.org/x/term"
-	"github.com/urfave/cli/v2"
 
 	"github.com/dsar-tool/dsar/crypto"
 	"github.com/dsar-tool/dsar/exporter"
