@@ -17,9 +17,27 @@ demo: build
 test: lint
 	$(GO) test -timeout 20m ./...
 
-# Brief runs of the fuzz targets (CI runs them too, via `make test`'s seeds).
+# Brief runs of every fuzz target, one after another (CI runs them for a few
+# seconds each; `make test` runs their seed corpora). FUZZTIME=1m for longer.
+FUZZTIME ?= 20s
+FUZZ_TARGETS := \
+	./exporter/sources/asterisk:FuzzParseRecord \
+	./exporter/sources/cucm:FuzzCUCMRecord \
+	./exporter/sources/queuelog:FuzzQueueLogLine \
+	./exporter/sources/generic:FuzzGenericCSV \
+	./exporter/sources/generic:FuzzGenericJSONL \
+	./exporter/sources/msgraph:FuzzCallRecord \
+	./exporter/sources/msgraph:FuzzPSTN \
+	./exporter/sources/msgraph:FuzzPresence \
+	./exporter/sources/msgraph:FuzzSignIn \
+	./exporter/redact:FuzzMask \
+	./exporter/redact:FuzzDefault \
+	./formats:FuzzJSONString \
+	./formats:FuzzCSVField
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzParseRecord -fuzztime 20s ./exporter/sources/asterisk/
+	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \
+		echo "fuzz $$fn ($$pkg) for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s $$pkg; done
 
 # Benchmarks: a cached synthetic 1,000,000-row Master.csv over 2,000 staff,
 # one subject exported in all four formats (wall time, rows/s, peak RSS),
