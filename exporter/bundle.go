@@ -92,14 +92,18 @@ type Result struct {
 	SHA256   string // of the bundle file (the ciphertext)
 	Bytes    int64
 	Manifest *Manifest
+	Sealed   crypto.SealInfo // the cipher, hash and recipients actually used
 }
 
 // BundleName returns the file name of a request's bundle.
 func BundleName(requestID string) string { return requestID + ".zip.pgp" }
 
 // AddHistory adds the subject's own rights requests and their timelines to
-// data as the rights_requests and request_events datasets.
-func AddHistory(data *Data, history []*register.Request) {
+// data as the rights_requests and request_events datasets, as they stood at
+// asOf (the bundle's generation time): later events, such as an earlier
+// export of the same bundle, are left out, so that a re-run with the same
+// generation time gives the same bytes.
+func AddHistory(data *Data, history []*register.Request, asOf time.Time) {
 	var reqs, evs []model.Record
 	for _, r := range history {
 		var verified, start, due any
@@ -114,6 +118,9 @@ func AddHistory(data *Data, history []*register.Request) {
 		}
 		reqs = append(reqs, model.Record{r.ID, strings.Join(r.Types, ","), r.Status, r.Received, r.Channel, r.IDRequested, verified, r.VerificationMethod, start, due, dateOrNil(r.ExtendedDue), dateOrNil(r.Closed)})
 		for _, e := range r.Events {
+			if !asOf.IsZero() && e.At.After(asOf) {
+				continue
+			}
 			evs = append(evs, model.Record{r.ID, int64(e.Seq), e.At.UTC(), e.Type, e.Actor, e.Note})
 		}
 	}
@@ -204,7 +211,7 @@ func WriteBundle(ctx context.Context, data *Data, opt Options) (res *Result, err
 		return nil, fmt.Errorf("write bundle: %w", err)
 	}
 	syncDir(opt.OutDir)
-	return &Result{Path: final, SHA256: hex.EncodeToString(fileHash.Sum(nil)), Bytes: counter.n, Manifest: man}, nil
+	return &Result{Path: final, SHA256: hex.EncodeToString(fileHash.Sum(nil)), Bytes: counter.n, Manifest: man, Sealed: sw.Info()}, nil
 }
 
 func syncDir(dir string) {

@@ -52,7 +52,7 @@ func sampleData(t *testing.T) *Data {
 	}
 	req := &register.Request{ID: "R-2026-0001", Subject: "S-1001", Types: []string{"access"}, Status: register.StatusInProgress,
 		Received: time.Date(2026, 1, 12, 0, 0, 0, 0, time.UTC), Events: []register.Event{{Seq: 1, At: genAt, Type: "created", Actor: "dpo"}}}
-	AddHistory(data, []*register.Request{req})
+	AddHistory(data, []*register.Request{req}, time.Time{})
 	return data
 }
 

@@ -64,7 +64,9 @@ func OpenBundle(ctx context.Context, bundle string, opt OpenOptions) (*Opened, e
 		return nil, err
 	}
 	defer func() { plain.Close(); os.Remove(plain.Name()) }()
-	env, err := crypto.Open(plain, in, opt.Crypto)
+	// The decrypted zip is bounded too, so that a huge message cannot fill
+	// the scratch disk before the zip's own checks run.
+	env, err := crypto.Open(&limitWriter{w: plain, left: opt.MaxBytes}, in, opt.Crypto)
 	if err != nil {
 		return nil, err
 	}
@@ -89,6 +91,20 @@ func OpenBundle(ctx context.Context, bundle string, opt OpenOptions) (*Opened, e
 	}
 	res.OutDir = opt.OutDir
 	return res, nil
+}
+
+// limitWriter fails once more than left bytes are written.
+type limitWriter struct {
+	w    io.Writer
+	left int64
+}
+
+func (l *limitWriter) Write(p []byte) (int, error) {
+	if int64(len(p)) > l.left {
+		return 0, fmt.Errorf("%w: the decrypted bundle exceeds the size limit", ErrBundle)
+	}
+	l.left -= int64(len(p))
+	return l.w.Write(p)
 }
 
 func checkOutDir(dir string) error {

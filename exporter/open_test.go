@@ -193,3 +193,19 @@ func understate(name string, n uint32) func([]byte) []byte {
 		return z
 	}
 }
+
+// TestOpenBundleSizeLimit: a bundle whose decrypted zip is larger than the
+// limit is refused before its contents are checked, and nothing is kept.
+func TestOpenBundleSizeLimit(t *testing.T) {
+	data := sampleData(t)
+	seal, open := sealOptions(t)
+	res := writeSample(t, data, seal, t.TempDir())
+	scratch := t.TempDir()
+	_, err := OpenBundle(context.Background(), res.Path, OpenOptions{Crypto: open, ScratchDir: scratch, OutDir: filepath.Join(t.TempDir(), "got"), MaxBytes: 1024})
+	if !errors.Is(err, ErrBundle) {
+		t.Fatalf("err = %v, want the size limit", err)
+	}
+	if ents, _ := os.ReadDir(scratch); len(ents) != 0 {
+		t.Fatalf("scratch holds %d files after a refused bundle", len(ents))
+	}
+}

@@ -185,14 +185,14 @@ func runExport(c *cli.Context, ws *workspace, o exportOpts) error {
 	if err := ws.store.WithEvents(ctx, history); err != nil {
 		return err
 	}
-	exporter.AddHistory(data, history)
-	data, redactions, err := applyRedaction(ws, policy, req.ID, data)
-	if err != nil {
-		return err
-	}
 	genAt := o.generatedAt
 	if genAt.IsZero() {
 		genAt = ws.store.Now().UTC().Truncate(time.Second)
+	}
+	exporter.AddHistory(data, history, genAt)
+	data, redactions, err := applyRedaction(ws, policy, req.ID, data)
+	if err != nil {
+		return err
 	}
 	res, err := exporter.WriteBundle(ctx, data, exporter.Options{
 		Request: req, History: history, Subject: subject.ID, Formats: o.formats, Seal: seal,
@@ -207,6 +207,7 @@ func runExport(c *cli.Context, ws *workspace, o exportOpts) error {
 	if seal.Passphrase != nil {
 		note += " and a passphrase"
 	}
+	note += fmt.Sprintf("; sealed with %s (SEIPD v%d), signed with %s", res.Sealed.Cipher, res.Sealed.SEIPD, res.Sealed.Hash)
 	note += "; redaction " + policy.Name() + redactionSummary(redactions)
 	if err := ws.store.MarkExported(ctx, req.ID, "", register.Event{Type: register.EventExported, Actor: ws.cfg.Actor(), Note: note, BundleFile: res.Path, BundleSHA256: res.SHA256}, ""); err != nil {
 		return fmt.Errorf("request %s: bundle %s was written but the register could not record it: %w", req.ID, res.Path, err)

@@ -33,6 +33,9 @@ func newRequestCommand() *cli.Command {
 					&cli.BoolFlag{Name: "id-requested", Value: true, Usage: "proof of identity is required before export (--id-requested=false when identity is already known)"},
 					&cli.StringFlag{Name: "lawful-basis", Usage: "the lawful basis of the processing the request concerns (e.g. \"Art. 6(1)(f) legitimate interests\")"},
 					&cli.StringFlag{Name: "note", Usage: "a note for the timeline"},
+					&cli.StringSliceFlag{Name: "recipient-key", Usage: "for unattended runs: the recipient's public key `FILE` or keyring fingerprint (repeatable; see 'dsar request set')"},
+					&cli.StringFlag{Name: "passphrase", Usage: "for unattended runs: 'generate' a passphrase kept encrypted to the archive key"},
+					&cli.StringFlag{Name: "destination", Usage: "for unattended runs: a destination `NAME` from the config"},
 				},
 				Action: func(c *cli.Context) error {
 					if c.Args().Present() {
@@ -59,12 +62,21 @@ func newRequestCommand() *cli.Command {
 					for _, t := range strings.Split(c.String("type"), ",") {
 						types = append(types, strings.TrimSpace(t))
 					}
+					delivery, err := deliveryFromFlags(c, ws)
+					if err != nil {
+						return err
+					}
 					cr, err := ws.store.Create(c.Context, register.NewRequest{
 						Subject: c.String("subject"), Types: types, Received: received, Channel: c.String("channel"),
 						IDRequested: c.Bool("id-requested"), LawfulBasis: c.String("lawful-basis"), Actor: ws.cfg.Actor(), Note: c.String("note"),
 					})
 					if err != nil {
 						return withHint(err, exitUsage)
+					}
+					if delivery != nil {
+						if _, err := ws.store.SetDelivery(c.Context, cr.ID, *delivery, ws.cfg.Actor()); err != nil {
+							return fmt.Errorf("%s was logged, but its delivery could not be set: %w", cr.ID, err)
+						}
 					}
 					fmt.Fprintln(c.App.Writer, cr.ID)
 					if cr.RepeatOf != nil {

@@ -26,35 +26,14 @@ func requestDeliveryCommands() []*cli.Command {
 				&cli.StringFlag{Name: "destination", Usage: "a destination `NAME` from the config's destinations (default: the outbox)"},
 			},
 			func(c *cli.Context, ws *workspace, id string) (*register.Request, error) {
-				var d register.Delivery
-				switch c.String("passphrase") {
-				case "":
-				case "generate":
-					if ws.cfg.ArchiveKey == "" {
-						return nil, withHint(errors.New("--passphrase generate needs archive_key in the config: the passphrase is kept only encrypted to it"), exitUsage,
-							"generate an archive key for the DPO's office (dsar keys generate), keep its secret part offline, and set archive_key to its public part")
-					}
-					d.GeneratePassphrase = true
-				default:
-					return nil, usageError("--passphrase %q: the only value is 'generate' (passphrases are never given on the command line)", c.String("passphrase"))
+				d, err := deliveryFromFlags(c, ws)
+				if err != nil {
+					return nil, err
 				}
-				for _, v := range c.StringSlice("recipient-key") {
-					fpr, err := importRecipient(c, ws, v)
-					if err != nil {
-						return nil, err
-					}
-					d.Recipients = append(d.Recipients, fpr)
-				}
-				if len(d.Recipients) == 0 && !d.GeneratePassphrase {
+				if d == nil {
 					return nil, usageError("give --recipient-key FILE|FINGERPRINT and/or --passphrase generate")
 				}
-				if dest := c.String("destination"); dest != "" {
-					if _, ok := findDestination(ws.cfg, dest); !ok {
-						return nil, usageError("--destination %q is not in the config's destinations", dest)
-					}
-					d.Destination = dest
-				}
-				return ws.store.SetDelivery(c.Context, id, d, ws.cfg.Actor())
+				return ws.store.SetDelivery(c.Context, id, *d, ws.cfg.Actor())
 			}),
 		{
 			Name:      "passphrase",
@@ -105,6 +84,44 @@ func requestDeliveryCommands() []*cli.Command {
 			},
 		},
 	}
+}
+
+// deliveryFromFlags reads --recipient-key, --passphrase and --destination;
+// nil when none is given. Recipient key files are checked and imported into
+// the workspace keyring.
+func deliveryFromFlags(c *cli.Context, ws *workspace) (*register.Delivery, error) {
+	var d register.Delivery
+	switch c.String("passphrase") {
+	case "":
+	case "generate":
+		if ws.cfg.ArchiveKey == "" {
+			return nil, withHint(errors.New("--passphrase generate needs archive_key in the config: the passphrase is kept only encrypted to it"), exitUsage,
+				"generate an archive key for the DPO's office (dsar keys generate), keep its secret part offline, and set archive_key to its public part")
+		}
+		d.GeneratePassphrase = true
+	default:
+		return nil, usageError("--passphrase %q: the only value is 'generate' (passphrases are never given on the command line)", c.String("passphrase"))
+	}
+	for _, v := range c.StringSlice("recipient-key") {
+		fpr, err := importRecipient(c, ws, v)
+		if err != nil {
+			return nil, err
+		}
+		d.Recipients = append(d.Recipients, fpr)
+	}
+	if dest := c.String("destination"); dest != "" {
+		if _, ok := findDestination(ws.cfg, dest); !ok {
+			return nil, usageError("--destination %q is not in the config's destinations", dest)
+		}
+		d.Destination = dest
+	}
+	if len(d.Recipients) == 0 && !d.GeneratePassphrase {
+		if d.Destination != "" {
+			return nil, usageError("--destination needs --recipient-key or --passphrase generate as well")
+		}
+		return nil, nil
+	}
+	return &d, nil
 }
 
 // importRecipient returns the fingerprint of the key in v: a keyring

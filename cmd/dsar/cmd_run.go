@@ -327,7 +327,7 @@ func exportClaimed(c *cli.Context, ws *workspace, owner string, lease time.Durat
 	if err != nil {
 		return fail(err)
 	}
-	exporter.AddHistory(mine, history)
+	exporter.AddHistory(mine, history, time.Time{})
 	mine, redactions, err := applyRedaction(ws, policy, req.ID, mine)
 	if err != nil {
 		return fail(err)
@@ -345,6 +345,7 @@ func exportClaimed(c *cli.Context, ws *workspace, owner string, lease time.Durat
 	if generated != "" {
 		note += " and a generated passphrase (kept encrypted to the archive key)"
 	}
+	note += fmt.Sprintf("; sealed with %s (SEIPD v%d), signed with %s", res.Sealed.Cipher, res.Sealed.SEIPD, res.Sealed.Hash)
 	note += "; redaction " + policy.Name() + redactionSummary(redactions)
 	if err := ws.store.MarkExported(ctx, req.ID, owner, register.Event{Type: register.EventExported, Actor: ws.cfg.Actor(), Note: note, BundleFile: res.Path, BundleSHA256: res.SHA256}, sealedPass); err != nil {
 		return fail(err)

@@ -122,3 +122,33 @@ func TestNoRedactedValueInBundle(t *testing.T) {
 	check("keep", true)
 	check("default", false)
 }
+
+// TestReproducibleExport: two exports of the same request with the same
+// --generated-at give byte-identical zips inside their envelopes, although
+// the first export is recorded in the register before the second runs.
+func TestReproducibleExport(t *testing.T) {
+	cfg, recipient := sampleWorkspace(t)
+	zipOf := func() []byte {
+		out := t.TempDir()
+		bundle := strings.TrimSpace(dsar(t, "--config", cfg, "export", "R-2026-0001", "--recipient-key", recipient+".pub.asc",
+			"--generated-at", "2026-02-02T09:30:00Z", "--out", out))
+		keys, err := crypto.ReadKeys(recipient + ".sec.asc")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Open(bundle)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		var plain bytes.Buffer
+		if _, err := crypto.Open(&plain, f, crypto.OpenOptions{Keys: keys, NoVerify: true}); err != nil {
+			t.Fatal(err)
+		}
+		return plain.Bytes()
+	}
+	a, b := zipOf(), zipOf()
+	if !bytes.Equal(a, b) {
+		t.Fatalf("two exports with the same --generated-at differ (%d and %d bytes)", len(a), len(b))
+	}
+}

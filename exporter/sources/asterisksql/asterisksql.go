@@ -528,6 +528,7 @@ func (sc *scan) read(vals []any) (cdr, *badRow) {
 		return r, sc.bad(col, "a time that does not exist in zone "+sc.src.loc.String()+" (clock change)")
 	}
 	r.times = t
+	sc.st.Cover(time.Unix(t.start, 0).UTC())
 	r.dur, r.bill = rt.dur, rt.bill
 	if !rt.hasDur {
 		r.dur = t.end - t.start

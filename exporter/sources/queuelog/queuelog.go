@@ -251,6 +251,7 @@ func (sc *scan) line(b []byte, n int64, base string) error {
 		sc.reject(base, n, bad)
 		return nil
 	}
+	sc.st.Cover(time.Unix(e.time, 0).UTC())
 	if len(sc.want) == 0 {
 		return nil
 	}
