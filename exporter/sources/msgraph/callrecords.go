@@ -274,6 +274,7 @@ func (j *callJob) record(raw []byte, at pos) (string, error) {
 	if !ok {
 		return "startDateTime is missing or not an RFC 3339 time", nil
 	}
+	j.r.st.Cover(start)
 	end, ok := parseTime(cr.EndDateTime)
 	if !ok {
 		return "endDateTime is missing or not an RFC 3339 time", nil

@@ -91,6 +91,7 @@ func (j *presenceJob) record(raw []byte, at pos) (string, error) {
 		if !ok {
 			return "received is missing or not an RFC 3339 time", nil
 		}
+		j.r.st.Cover(t)
 		items := []notification{*c.Notification}
 		if len(c.Notification.Value) > 0 {
 			items = c.Notification.Value
@@ -118,6 +119,7 @@ func (j *presenceJob) record(raw []byte, at pos) (string, error) {
 		if !ok {
 			return "captured is missing or not an RFC 3339 time", nil
 		}
+		j.r.st.Cover(t)
 		if strings.TrimSpace(c.Presence.ID) == "" {
 			return "presence has no id", nil
 		}

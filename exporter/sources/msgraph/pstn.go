@@ -85,6 +85,7 @@ func (j *pstnJob) record(raw []byte, at pos) (string, error) {
 	if !ok {
 		return "startDateTime is missing or not an RFC 3339 time", nil
 	}
+	j.r.st.Cover(start)
 	end, ok := parseTime(p.EndDateTime)
 	if !ok {
 		return "endDateTime is missing or not an RFC 3339 time", nil

@@ -60,6 +60,7 @@ func (j *signInJob) record(raw []byte, at pos) (string, error) {
 	if !ok {
 		return "createdDateTime is missing or not an RFC 3339 time", nil
 	}
+	j.r.st.Cover(t)
 	r := j.r
 	if apps := r.src.apps; apps != nil &&
 		!apps[strings.ToLower(strings.TrimSpace(s.AppDisplayName))] && !apps[strings.ToLower(strings.TrimSpace(s.AppID))] {
