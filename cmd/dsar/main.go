@@ -152,7 +152,7 @@ func report(stderr io.Writer, err error) int {
 		hints = append(hints, "this bundle was not encrypted to that key or passphrase")
 	}
 	msg := err.Error()
-	if code == exitUsage && !strings.Contains(msg, "help") {
+	if code == exitUsage && len(hints) == 0 && !strings.Contains(msg, "help") {
 		hints = append(hints, "run 'dsar help' or 'dsar COMMAND --help'")
 	}
 	fmt.Fprintf(stderr, "dsar: error: %s\n", msg)
