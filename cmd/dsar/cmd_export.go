@@ -178,39 +178,12 @@ func runExport(c *cli.Context, ws *workspace, o exportOpts) error {
 	if err != nil {
 		return fmt.Errorf("request %s: %w; nothing was exported", req.ID, err)
 	}
-	history, err := ws.store.List(ctx, req.Subject)
-	if err != nil {
-		return err
-	}
-	if err := ws.store.WithEvents(ctx, history); err != nil {
-		return err
-	}
-	genAt := o.generatedAt
-	if genAt.IsZero() {
-		genAt = ws.store.Now().UTC().Truncate(time.Second)
-	}
-	exporter.AddHistory(data, history, genAt)
-	data, redactions, err := applyRedaction(ws, policy, req.ID, data)
-	if err != nil {
-		return err
-	}
-	res, err := exporter.WriteBundle(ctx, data, exporter.Options{
-		Request: req, History: history, Subject: subject.ID, Formats: o.formats, Seal: seal,
-		OutDir: o.out, ScratchDir: scratch.Dir, GeneratedAt: genAt, Generator: "dsar " + version,
-		SubjectName: subject.Name, Profile: profile, DisplayZone: ws.cfg.Timezone, Redactions: redactions,
+	res, data, err := writeRequestBundle(ctx, ws, bundleJob{
+		req: req, subject: *subject, data: data, seal: seal, profile: profile, policy: policy,
+		formats: o.formats, out: o.out, scratch: scratch.Dir, generatedAt: o.generatedAt, what: "bundle written",
 	})
 	if err != nil {
-		return fmt.Errorf("request %s: %w; nothing was exported", req.ID, err)
-	}
-	testPause("written")
-	note := fmt.Sprintf("bundle written: %d calls; formats %s; recipients %d key(s)", data.Rows(model.Calls.Name), strings.Join(o.formats, ","), len(seal.Recipients))
-	if seal.Passphrase != nil {
-		note += " and a passphrase"
-	}
-	note += fmt.Sprintf("; sealed with %s (SEIPD v%d), signed with %s", res.Sealed.Cipher, res.Sealed.SEIPD, res.Sealed.Hash)
-	note += "; redaction " + policy.Name() + redactionSummary(redactions)
-	if err := ws.store.MarkExported(ctx, req.ID, "", register.Event{Type: register.EventExported, Actor: ws.cfg.Actor(), Note: note, BundleFile: res.Path, BundleSHA256: res.SHA256}, ""); err != nil {
-		return fmt.Errorf("request %s: bundle %s was written but the register could not record it: %w", req.ID, res.Path, err)
+		return err
 	}
 	fmt.Fprintln(c.App.Writer, res.Path)
 	if generated != "" {

@@ -315,39 +315,17 @@ func exportClaimed(c *cli.Context, ws *workspace, owner string, lease time.Durat
 			return fail(err)
 		}
 	}
-	history, err := ws.store.List(ctx, req.Subject)
-	if err == nil {
-		err = ws.store.WithEvents(ctx, history)
-	}
-	if err != nil {
-		return fail(err)
-	}
 	// Each bundle loads its own copy of the subject's records.
-	mine, err := spool.Load(req.Subject)
+	data, err := spool.Load(req.Subject)
 	if err != nil {
 		return fail(err)
 	}
-	exporter.AddHistory(mine, history, time.Time{})
-	mine, redactions, err := applyRedaction(ws, policy, req.ID, mine)
-	if err != nil {
-		return fail(err)
-	}
-	res, err := exporter.WriteBundle(ctx, mine, exporter.Options{
-		Request: req, History: history, Subject: req.Subject, Formats: ws.cfg.Formats, Seal: seal,
-		OutDir: ws.cfg.Resolve(ws.cfg.Outbox), ScratchDir: scratch, GeneratedAt: ws.store.Now().UTC().Truncate(time.Second), Generator: "dsar " + version,
-		SubjectName: subj.Name, Profile: profile, DisplayZone: ws.cfg.Timezone, Redactions: redactions,
+	res, mine, err := writeRequestBundle(ctx, ws, bundleJob{
+		req: req, subject: subj, data: data, seal: seal, profile: profile, policy: policy,
+		formats: ws.cfg.Formats, out: ws.cfg.Resolve(ws.cfg.Outbox), scratch: scratch,
+		owner: owner, sealedPass: sealedPass, what: "bundle written by a scheduled run",
 	})
 	if err != nil {
-		return fail(err)
-	}
-	testPause("written")
-	note := fmt.Sprintf("bundle written by a scheduled run: %d calls; recipients %d key(s)", mine.Rows(model.Calls.Name), len(seal.Recipients))
-	if generated != "" {
-		note += " and a generated passphrase (kept encrypted to the archive key)"
-	}
-	note += fmt.Sprintf("; sealed with %s (SEIPD v%d), signed with %s", res.Sealed.Cipher, res.Sealed.SEIPD, res.Sealed.Hash)
-	note += "; redaction " + policy.Name() + redactionSummary(redactions)
-	if err := ws.store.MarkExported(ctx, req.ID, owner, register.Event{Type: register.EventExported, Actor: ws.cfg.Actor(), Note: note, BundleFile: res.Path, BundleSHA256: res.SHA256}, sealedPass); err != nil {
 		return fail(err)
 	}
 	if err := deliverBundle(c, ws, req.ID, st.Destination, res.Path, res.SHA256); err != nil {
