@@ -175,7 +175,7 @@ func (c *CSV) newScan(ctx context.Context, q source.Query, sink source.Sink, st 
 		sink:  sink,
 		st:    st,
 		ctx:   ctx,
-		zone:  zoneResolver{loc: c.loc},
+		zone:  newZoneResolver(c.loc),
 		want:  newPrefilter(q),
 		rname: c.loc.String(),
 	}

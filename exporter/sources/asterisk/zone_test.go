@@ -46,7 +46,7 @@ func TestResolve(t *testing.T) {
 		{"2025-10-26 01:59:59", []string{"2025-10-26T00:59:59Z", "2025-10-26T01:59:59Z"}},
 		{"2025-10-26 02:00:00", []string{"2025-10-26T02:00:00Z"}},
 	}
-	z := zoneResolver{loc: london(t)}
+	z := newZoneResolver(london(t))
 	for _, order := range []string{"forward", "backward"} { // the cache must not change answers
 		for i := range tests {
 			tc := tests[i]
@@ -71,7 +71,7 @@ func TestResolveUTC(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		z := zoneResolver{loc: loc}
+		z := newZoneResolver(loc)
 		for _, s := range []string{"2025-03-30 01:30:00", "2025-10-26 01:30:00", "2025-06-01 12:00:00"} {
 			c, n := z.resolve(wall(t, s))
 			if n != 1 || c[0] != wall(t, s) {

@@ -363,7 +363,7 @@ func (s *SQL) Fetch(ctx context.Context, q source.Query, sink source.Sink) (sour
 		return st, red.errorf("source %q: querying table %q: %v", s.name, s.cfg.Table, err)
 	}
 	defer rows.Close()
-	sc := &scan{src: s, q: q, sink: sink, st: &st, t: t, zone: zoneResolver{loc: s.loc}, want: map[string]bool{}}
+	sc := &scan{src: s, q: q, sink: sink, st: &st, t: t, zone: newZoneResolver(s.loc), want: map[string]bool{}}
 	for _, subj := range q.Subjects {
 		sc.want[subj.ID] = true
 	}

@@ -358,7 +358,7 @@ func TestDecodeTime(t *testing.T) {
 // TestClassicAmbiguous checks a classic row (calldate only) in the
 // repeated hour: uniqueid's creation time picks the reading.
 func TestClassicAmbiguous(t *testing.T) {
-	z := zoneResolver{loc: london(t)}
+	z := newZoneResolver(london(t))
 	local := func(s string) tval {
 		tm, _ := time.Parse(time.DateTime, s)
 		return tval{kind: tLocal, v: tm.Unix()}
