@@ -189,6 +189,9 @@ func newRequestCommand() *cli.Command {
 					if err != nil {
 						return err
 					}
+					if err := ws.audit(c, "requests listed", "", fmt.Sprintf("%d requests in the register", len(all)), ""); err != nil {
+						return err
+					}
 					today := ws.store.Now()
 					var rs []*register.Request
 					for _, r := range all {
