@@ -105,6 +105,7 @@ import (
 
 	"github.com/dsar-tool/dsar/exporter/model"
 	"github.com/dsar-tool/dsar/exporter/source"
+	"github.com/dsar-tool/dsar/exporter/sources/asterisk"
 )
 
 // KindName is the connector kind in a configuration's sources list.
@@ -582,11 +583,11 @@ func (sc *scan) match(r cdr, ref string) error {
 		}
 	}
 	add(m.Number(r.src, at), true)
-	if ep := endpoint(r.channel); ep != "" {
+	if ep := asterisk.Endpoint(strings.TrimSpace(r.channel)); ep != "" {
 		add(m.Lookup(model.KindSIP, ep, at), true)
 	}
 	add(m.Number(r.dst, at), false)
-	if ep := endpoint(r.dstchannel); ep != "" {
+	if ep := asterisk.Endpoint(strings.TrimSpace(r.dstchannel)); ep != "" {
 		add(m.Lookup(model.KindSIP, ep, at), false)
 	}
 	if len(hits) == 0 {
@@ -603,10 +604,11 @@ func (sc *scan) match(r cdr, ref string) error {
 	if r.times.answered {
 		answer = time.Unix(r.times.answer, 0).UTC()
 	}
-	region := m.Region()
-	srcE164, srcExt := source.NormalisePhone(r.src, region)
-	dstE164, dstExt := source.NormalisePhone(r.dst, region)
-	name, _ := clidName(r.clid)
+	// As asterisk-csv: E.164 through the Matcher, which knows the site's
+	// outside-line prefixes.
+	srcE164, srcExt := m.E164(r.src)
+	dstE164, dstExt := m.E164(r.dst)
+	name, _ := asterisk.CallerIDName(r.clid)
 	end := time.Unix(r.times.end, 0).UTC()
 	for _, h := range hits {
 		rec := make(model.Record, len(model.Calls.Columns))
@@ -624,7 +626,7 @@ func (sc *scan) match(r cdr, ref string) error {
 		set(cEnd, end)
 		set(cDuration, r.dur)
 		set(cTalk, r.bill)
-		set(cOutcome, outcome(r.disposition))
+		set(cOutcome, asterisk.Outcome(r.disposition))
 		set(cOutcomeRaw, r.dispositionRaw)
 		set(cSubjectNumber, h.value)
 		set(cChannel, r.channel)

@@ -195,26 +195,6 @@ func decodeDisposition(v any) (name, raw string, ok bool) {
 	return raw, raw, true
 }
 
-// outcome maps a disposition (main/cdr.c ast_cdr_disp2str) to the calls
-// dataset's outcome, as the asterisk-csv connector does.
-func outcome(disp string) string {
-	switch disp {
-	case "ANSWERED":
-		return "answered"
-	case "NO ANSWER":
-		return "no_answer"
-	case "BUSY":
-		return "busy"
-	case "FAILED":
-		return "failed"
-	case "CONGESTION":
-		return "congestion"
-	case "CANCEL":
-		return "cancelled"
-	}
-	return "unknown"
-}
-
 // uniqueidTime returns the creation time (Unix seconds) that an Asterisk
 // uniqueid encodes ("1736154131.104": epoch.counter), or 0. A uniqueid
 // with a system name prefix (systemname= in asterisk.conf gives
