@@ -72,18 +72,17 @@ const ManifestName = "manifest.json"
 // Options configure one export.
 type Options struct {
 	Request     *register.Request
-	History     []*register.Request // the subject's requests, with events
-	Subject     string              // subject id
-	Formats     []string            // subset of formats.Names
-	Seal        crypto.SealOptions  // recipients, passphrase, signer
-	OutDir      string              // where the bundle is written
-	ScratchDir  string              // private (0700) scratch space for libraries
-	GeneratedAt time.Time           // the bundle's stated generation time
-	Generator   string              // e.g. "dsar 0.1.0"
-	SubjectName string              // how the cover letter addresses the subject
-	Profile     *letter.Profile     // the controller's profile: the cover letter's Article 15 information (required)
-	DisplayZone string              // the subject's time zone, for the letter's note on UTC
-	Redactions  []letter.Redaction  // the redactions applied to data, for the letter and manifest
+	Subject     string             // subject id
+	Formats     []string           // subset of formats.Names
+	Seal        crypto.SealOptions // recipients, passphrase, signer
+	OutDir      string             // where the bundle is written
+	ScratchDir  string             // private (0700) scratch space for libraries
+	GeneratedAt time.Time          // the bundle's stated generation time
+	Generator   string             // e.g. "dsar 0.1.0"
+	SubjectName string             // how the cover letter addresses the subject
+	Profile     *letter.Profile    // the controller's profile: the cover letter's Article 15 information (required)
+	DisplayZone string             // the subject's time zone, for the letter's note on UTC
+	Redactions  []letter.Redaction // the redactions applied to data, for the letter and manifest
 }
 
 // Result is what an export produced.
@@ -290,32 +289,23 @@ func writeZip(ctx context.Context, dst io.Writer, data *Data, opt Options) (*Man
 	for _, d := range model.Datasets {
 		man.Datasets = append(man.Datasets, DatasetCount{Name: d.Name, Rows: data.Rows(d.Name)})
 	}
-	has := func(f string) bool { return slices.Contains(opt.Formats, f) }
-	type simple struct {
-		format, dir, ext, media string
-		open                    func(io.Writer, *model.Dataset) (formats.Writer, error)
-	}
-	simples := []simple{
-		{"json", "json", ".json", "application/json", func(w io.Writer, d *model.Dataset) (formats.Writer, error) { return formats.NewJSON(w, d), nil }},
-		{"csv", "csv", ".csv", "text/csv; charset=utf-8; header=present", func(w io.Writer, d *model.Dataset) (formats.Writer, error) { return formats.NewCSV(w, d), nil }},
-		{"parquet", "parquet", ".parquet", "application/vnd.apache.parquet", formats.NewParquet},
-	}
-	for _, s := range simples[:2] {
-		if !has(s.format) {
+	// Formats in bundle order (formats.Names), whatever order was asked for.
+	for _, f := range formats.Names {
+		if !slices.Contains(opt.Formats, f) {
 			continue
 		}
-		if err := z.datasets(ctx, data, s.dir, s.ext, s.media, s.open); err != nil {
-			return nil, err
+		var err error
+		switch f {
+		case "json":
+			err = z.datasets(ctx, data, "json", ".json", "application/json", func(w io.Writer, d *model.Dataset) (formats.Writer, error) { return formats.NewJSON(w, d), nil })
+		case "csv":
+			err = z.datasets(ctx, data, "csv", ".csv", "text/csv; charset=utf-8; header=present", func(w io.Writer, d *model.Dataset) (formats.Writer, error) { return formats.NewCSV(w, d), nil })
+		case "xlsx":
+			err = z.workbook(ctx, data, opt, man)
+		case "parquet":
+			err = z.datasets(ctx, data, "parquet", ".parquet", "application/vnd.apache.parquet", formats.NewParquet)
 		}
-	}
-	if has("xlsx") {
-		if err := z.workbook(ctx, data, opt, man); err != nil {
-			return nil, err
-		}
-	}
-	if has("parquet") {
-		s := simples[2]
-		if err := z.datasets(ctx, data, s.dir, s.ext, s.media, s.open); err != nil {
+		if err != nil {
 			return nil, err
 		}
 	}

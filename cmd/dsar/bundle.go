@@ -53,7 +53,7 @@ func writeRequestBundle(ctx context.Context, ws *workspace, j bundleJob) (*expor
 		return nil, nil, err
 	}
 	res, err := exporter.WriteBundle(ctx, data, exporter.Options{
-		Request: j.req, History: history, Subject: j.subject.ID, Formats: j.formats, Seal: j.seal,
+		Request: j.req, Subject: j.subject.ID, Formats: j.formats, Seal: j.seal,
 		OutDir: j.out, ScratchDir: j.scratch, GeneratedAt: genAt, Generator: "dsar " + version,
 		SubjectName: j.subject.Name, Profile: j.profile, DisplayZone: ws.cfg.Timezone, Redactions: redactions,
 	})

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"time"
@@ -94,4 +93,3 @@ func parseDate(flag, v string) (time.Time, error) {
 	return t, nil
 }
 
-var _ = context.Background

@@ -508,7 +508,7 @@ func (s *Store) create(ctx context.Context, tx *txn, n NewRequest) (id, repeat s
 	return id, repeat, nil
 }
 
-// Change is one step the DPO takes on a request. Exactly one kind of change
+// change is one step the DPO takes on a request: apply checks it against
 // is described by the set fields; Apply checks it against the request's
 // status and dates and records an event.
 type change struct {

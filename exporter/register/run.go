@@ -84,33 +84,34 @@ const readyWhere = `status NOT IN ('refused', 'withdrawn', 'completed', 'awaitin
 // Ready lists the requests an unattended run would export, in order of
 // receipt; with ids, only those of them.
 func (s *Store) Ready(ctx context.Context, ids []string) ([]*Request, error) {
-	all, err := s.List(ctx, "")
+	rows, err := s.c().QueryContext(ctx, `SELECT `+requestCols+` FROM requests WHERE `+readyWhere+` ORDER BY received, id`, false)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("register: %w", err)
 	}
 	want := map[string]bool{}
 	for _, id := range ids {
 		want[id] = true
 	}
-	rows, err := s.c().QueryContext(ctx, `SELECT id FROM requests WHERE `+readyWhere, false)
-	if err != nil {
-		return nil, fmt.Errorf("register: %w", err)
-	}
-	ready := map[string]bool{}
+	var out []*Request
 	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
+		r, err := scanRequest(rows)
+		if err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("register: %w", err)
 		}
-		ready[id] = true
-	}
-	rows.Close()
-	var out []*Request
-	for _, r := range all {
-		if ready[r.ID] && (len(ids) == 0 || want[r.ID]) {
+		if len(ids) == 0 || want[r.ID] {
 			out = append(out, r)
 		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if err := s.loadPauses(ctx, s.c(), out); err != nil {
+		return nil, err
+	}
+	for _, r := range out {
+		s.derive(r)
 	}
 	return out, nil
 }

@@ -74,6 +74,3 @@ type Source interface {
 
 // ErrNoFiles is wrapped by a file source whose globs match nothing.
 var ErrNoFiles = errors.New("no files match")
-
-// Clock returns the current time; sources use it only for logging.
-type Clock func() time.Time

@@ -143,7 +143,7 @@ func Run(t *testing.T, c Case) {
 				t.Errorf("rejection %+v: want Source %q and a reason", r, s.Name())
 			}
 			for _, v := range values {
-				if strings.Contains(r.Reason, v) || strings.Contains(r.File, v) && !strings.Contains(r.File, ".") {
+				if strings.Contains(r.Reason, v) {
 					t.Errorf("rejection reason %q contains a subject's identifier", r.Reason)
 				}
 			}
