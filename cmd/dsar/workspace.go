@@ -92,4 +92,3 @@ func parseDate(flag, v string) (time.Time, error) {
 	}
 	return t, nil
 }
-

@@ -509,8 +509,8 @@ func (s *Store) create(ctx context.Context, tx *txn, n NewRequest) (id, repeat s
 }
 
 // change is one step the DPO takes on a request: apply checks it against
-// is described by the set fields; Apply checks it against the request's
-// status and dates and records an event.
+// the request's status and dates and says what to set; update records it
+// with an event and an audit entry, in one transaction.
 type change struct {
 	event string
 	note  string
