@@ -169,6 +169,7 @@ func (c *CSV) Fetch(ctx context.Context, q source.Query, sink source.Sink) (sour
 
 // newScan returns the state of one Fetch that counts into st.
 func (c *CSV) newScan(ctx context.Context, q source.Query, sink source.Sink, st *source.Stats) *scan {
+	want := newPrefilter(q)
 	return &scan{
 		src:   c,
 		q:     q,
@@ -176,8 +177,9 @@ func (c *CSV) newScan(ctx context.Context, q source.Query, sink source.Sink, st 
 		st:    st,
 		ctx:   ctx,
 		zone:  newZoneResolver(c.loc),
-		want:  newPrefilter(q),
+		want:  want,
 		rname: c.loc.String(),
+		calls: NewCalls(c.name, q, want.wants, sink, st),
 	}
 }
 

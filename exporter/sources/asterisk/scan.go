@@ -12,7 +12,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/dsar-tool/dsar/exporter/model"
 	"github.com/dsar-tool/dsar/exporter/source"
 )
 
@@ -37,31 +36,7 @@ type scan struct {
 	fs      [maxFields]field
 	scratch []byte
 
-	phones map[string]phoneMemo // see e164
-}
-
-// phoneMemo is one remembered answer of Matcher.E164.
-type phoneMemo struct {
-	e164 string
-	ok   bool
-}
-
-// maxPhoneMemo bounds the memo of E.164 forms (it is emptied when full).
-const maxPhoneMemo = 1 << 16
-
-// e164 is the Matcher's E164 (the site's region and outside-line
-// prefixes), remembered: a bulk run meets the same outside numbers again
-// and again, and the phone-number parser is slow.
-func (s *scan) e164(v string) (string, bool) {
-	if r, ok := s.phones[v]; ok {
-		return r.e164, r.ok
-	}
-	e, ok := s.q.Matcher.E164(v)
-	if s.phones == nil || len(s.phones) >= maxPhoneMemo {
-		s.phones = make(map[string]phoneMemo)
-	}
-	s.phones[v] = phoneMemo{e, ok}
-	return e, ok
+	calls *Calls // matches and emits the rows
 }
 
 // file reads one file.
@@ -271,51 +246,15 @@ func (s *scan) record(rec []byte, ln int64) error {
 	return s.match(rec, ln, st, an, en, answered, dur, bill)
 }
 
-// match looks the row's parties up and emits one record per wanted
-// subject found: the caller side (src as a number, the endpoint of
-// channel) first, then the callee side (dst, the endpoint of dstchannel);
-// a subject found on both sides is the caller.
+// match emits the row once for each wanted subject among its parties
+// (see Calls.Match); the rest of the row is decoded only for a match.
 func (s *scan) match(rec []byte, ln int64, st, an, en int64, answered bool, dur, bill int64) error {
-	m := s.q.Matcher
-	at := time.Unix(st, 0).UTC()
 	f := &s.fs
 	src, dst := f[colSrc].str(rec), f[colDst].str(rec)
 	channel, dstchannel := f[colChannel].str(rec), f[colDstChannel].str(rec)
-
-	type hit struct {
-		subject string
-		caller  bool
-		value   string
-	}
-	var hits []hit
-	add := func(ms []source.Match, caller bool) {
-		for _, mt := range ms {
-			if !s.want.wants(mt.Subject) {
-				continue
-			}
-			dup := false
-			for _, h := range hits {
-				if h.subject == mt.Subject {
-					dup = true
-				}
-			}
-			if !dup {
-				hits = append(hits, hit{mt.Subject, caller, mt.ID.Value})
-			}
-		}
-	}
-	add(m.Number(src, at), true)
-	if ep := endpoint(channel); ep != "" {
-		add(m.Lookup(model.KindSIP, ep, at), true)
-	}
-	add(m.Number(dst, at), false)
-	if ep := endpoint(dstchannel); ep != "" {
-		add(m.Lookup(model.KindSIP, ep, at), false)
-	}
-	if len(hits) == 0 {
+	if !s.calls.Match(time.Unix(st, 0).UTC(), src, dst, channel, dstchannel) {
 		return nil
 	}
-
 	lay := &s.src.layout
 	opt := func(pos int) string {
 		if pos < 0 {
@@ -323,146 +262,18 @@ func (s *scan) match(rec []byte, ln int64, st, an, en int64, answered bool, dur,
 		}
 		return f[pos].str(rec)
 	}
-	uniqueid, userfield, linkedid := opt(lay.uniqueid), opt(lay.userfld), opt(lay.linkedid)
-	startT := time.Unix(st, 0).UTC()
-	callID := linkedid
-	if callID == "" {
-		callID = uniqueid
-	}
-	if callID == "" {
-		callID = channel + "@" + startT.Format(time.RFC3339)
-	}
-	var answer any
-	if answered {
-		answer = time.Unix(an, 0).UTC()
-	}
-	srcE164, srcPhone := s.e164(src)
-	dstE164, dstPhone := s.e164(dst)
-	name, _ := clidName(f[colCLID].str(rec))
 	disp := f[colDisposition].str(rec)
-	ref := s.base + ":" + strconv.FormatInt(ln, 10)
-	end := time.Unix(en, 0).UTC()
-	app, appData, acct := f[colLastApp].str(rec), f[colLastData].str(rec), f[colAccountCode].str(rec)
-	for _, h := range hits {
-		r := make(model.Record, len(model.Calls.Columns))
-		set := func(c int, v any) {
-			if i := callsIdx[c]; i >= 0 {
-				r[i] = v
-			}
-		}
-		set(cCallID, callID)
-		set(cLeg, int64(0)) // the exporter numbers the legs of a call
-		set(cSource, s.src.name)
-		set(cSourceRef, ref)
-		set(cStart, startT)
-		set(cAnswer, answer)
-		set(cEnd, end)
-		set(cDuration, dur)
-		set(cTalk, bill)
-		set(cOutcome, outcome(disp))
-		set(cOutcomeRaw, disp)
-		set(cSubjectNumber, h.value)
-		set(cChannel, channel)
-		set(cDstChannel, dstchannel)
-		set(cApplication, app)
-		set(cApplicationData, appData)
-		set(cAccountCode, acct)
-		set(cUserField, userfield)
-		set(cUniqueID, uniqueid)
-		// Internal when neither party's number is a phone number (an
-		// extension on both sides); else the call crossed the site's
-		// boundary: outbound for the caller, inbound for the callee.
-		direction := "internal"
-		if h.caller {
-			set(cRole, "caller")
-			set(cNameShown, name)
-			set(cOtherNumber, pick(dst, dstE164, dstPhone))
-			set(cOtherName, "")
-			if srcPhone || dstPhone {
-				direction = "outbound"
-			}
-		} else {
-			set(cRole, "callee")
-			set(cNameShown, "")
-			set(cOtherNumber, pick(src, srcE164, srcPhone))
-			set(cOtherName, name)
-			if srcPhone || dstPhone {
-				direction = "inbound"
-			}
-		}
-		set(cDirection, direction)
-		s.st.Selected++
-		if err := s.sink.Emit(h.subject, model.Calls, r); err != nil {
-			return err
-		}
+	r := CDR{
+		Start: time.Unix(st, 0).UTC(), End: time.Unix(en, 0).UTC(),
+		Duration: dur, Billsec: bill,
+		CLID: f[colCLID].str(rec), Src: src, Dst: dst, Channel: channel, DstChannel: dstchannel,
+		LastApp: f[colLastApp].str(rec), LastData: f[colLastData].str(rec),
+		AccountCode: f[colAccountCode].str(rec), UserField: opt(lay.userfld),
+		UniqueID: opt(lay.uniqueid), LinkedID: opt(lay.linkedid),
+		Disposition: disp, DispositionRaw: disp,
 	}
-	return nil
+	if answered {
+		r.Answer = time.Unix(an, 0).UTC()
+	}
+	return s.calls.Emit(&r, s.base+":"+strconv.FormatInt(ln, 10))
 }
-
-func pick(raw, e164 string, ok bool) string {
-	if ok {
-		return e164
-	}
-	return raw
-}
-
-// outcome maps a cdr disposition (main/cdr.c ast_cdr_disp2str) to the
-// calls dataset's outcome.
-func outcome(disp string) string {
-	switch disp {
-	case "ANSWERED":
-		return "answered"
-	case "NO ANSWER":
-		return "no_answer"
-	case "BUSY":
-		return "busy"
-	case "FAILED":
-		return "failed"
-	case "CONGESTION":
-		return "congestion"
-	case "CANCEL":
-		return "cancelled"
-	}
-	return "unknown"
-}
-
-// The calls columns this connector fills, and where they are in
-// model.Calls (-1 if a column is ever dropped from the dataset).
-const (
-	cCallID = iota
-	cLeg
-	cSource
-	cSourceRef
-	cStart
-	cAnswer
-	cEnd
-	cDuration
-	cTalk
-	cDirection
-	cOutcome
-	cOutcomeRaw
-	cRole
-	cSubjectNumber
-	cNameShown
-	cOtherNumber
-	cOtherName
-	cChannel
-	cDstChannel
-	cApplication
-	cApplicationData
-	cAccountCode
-	cUserField
-	cUniqueID
-	nCallsCols
-)
-
-var callsIdx = func() (ix [nCallsCols]int) {
-	names := [nCallsCols]string{"call_id", "leg", "source", "source_ref", "start_utc", "answer_utc", "end_utc",
-		"duration_s", "talk_s", "direction", "outcome", "outcome_raw", "subject_role", "subject_number",
-		"subject_name_shown", "other_number", "other_name", "channel", "dst_channel", "application",
-		"application_data", "account_code", "user_field", "unique_id"}
-	for i, n := range names {
-		ix[i] = model.Calls.Index(n)
-	}
-	return ix
-}()

@@ -368,6 +368,7 @@ func (s *SQL) Fetch(ctx context.Context, q source.Query, sink source.Sink) (sour
 	for _, subj := range q.Subjects {
 		sc.want[subj.ID] = true
 	}
+	sc.calls = asterisk.NewCalls(s.name, q, func(id string) bool { return sc.want[id] }, sink, &st)
 	sc.index(qu.cols)
 	vals := make([]any, len(qu.cols))
 	ptrs := make([]any, len(qu.cols))
@@ -406,14 +407,15 @@ func (s *SQL) Fetch(ctx context.Context, q source.Query, sink source.Sink) (sour
 
 // scan is the state of one Fetch.
 type scan struct {
-	src  *SQL
-	q    source.Query
-	sink source.Sink
-	st   *source.Stats
-	t    table
-	zone zoneResolver
-	want map[string]bool
-	pos  map[string]int // logical column -> position in the row
+	src   *SQL
+	q     source.Query
+	sink  source.Sink
+	st    *source.Stats
+	t     table
+	zone  zoneResolver
+	want  map[string]bool
+	pos   map[string]int // logical column -> position in the row
+	calls *asterisk.Calls
 }
 
 func (sc *scan) index(cols []string) {
@@ -552,161 +554,24 @@ func (sc *scan) bad(logical, what string) *badRow {
 	return &badRow{col: name, what: what}
 }
 
-// match looks the row's parties up and emits one record per wanted
-// subject found, as the asterisk-csv connector does: the caller side
-// (src as a number, the endpoint of channel) first, then the callee side
-// (dst, the endpoint of dstchannel); a subject on both sides is the
-// caller.
+// match emits the row once for each wanted subject among its parties, by
+// the asterisk-csv connector's rules (asterisk.Calls); a padded channel
+// name (a CHAR column) is trimmed to find its endpoint.
 func (sc *scan) match(r cdr, ref string) error {
-	m := sc.q.Matcher
 	at := time.Unix(r.times.start, 0).UTC()
-	type hit struct {
-		subject string
-		caller  bool
-		value   string
-	}
-	var hits []hit
-	add := func(ms []source.Match, caller bool) {
-		for _, mt := range ms {
-			if !sc.want[mt.Subject] {
-				continue
-			}
-			dup := false
-			for _, h := range hits {
-				if h.subject == mt.Subject {
-					dup = true
-				}
-			}
-			if !dup {
-				hits = append(hits, hit{mt.Subject, caller, mt.ID.Value})
-			}
-		}
-	}
-	add(m.Number(r.src, at), true)
-	if ep := asterisk.Endpoint(strings.TrimSpace(r.channel)); ep != "" {
-		add(m.Lookup(model.KindSIP, ep, at), true)
-	}
-	add(m.Number(r.dst, at), false)
-	if ep := asterisk.Endpoint(strings.TrimSpace(r.dstchannel)); ep != "" {
-		add(m.Lookup(model.KindSIP, ep, at), false)
-	}
-	if len(hits) == 0 {
+	if !sc.calls.Match(at, r.src, r.dst, strings.TrimSpace(r.channel), strings.TrimSpace(r.dstchannel)) {
 		return nil
 	}
-	callID := r.linkedid
-	if callID == "" {
-		callID = r.uniqueid
+	c := asterisk.CDR{
+		Start: at, End: time.Unix(r.times.end, 0).UTC(),
+		Duration: r.dur, Billsec: r.bill,
+		CLID: r.clid, Src: r.src, Dst: r.dst, Channel: r.channel, DstChannel: r.dstchannel,
+		LastApp: r.lastapp, LastData: r.lastdata, AccountCode: r.accountcode, UserField: r.userfield,
+		UniqueID: r.uniqueid, LinkedID: r.linkedid,
+		Disposition: r.disposition, DispositionRaw: r.dispositionRaw,
 	}
-	if callID == "" {
-		callID = r.channel + "@" + at.Format(time.RFC3339)
-	}
-	var answer any
 	if r.times.answered {
-		answer = time.Unix(r.times.answer, 0).UTC()
+		c.Answer = time.Unix(r.times.answer, 0).UTC()
 	}
-	// As asterisk-csv: E.164 through the Matcher, which knows the site's
-	// outside-line prefixes.
-	srcE164, srcExt := m.E164(r.src)
-	dstE164, dstExt := m.E164(r.dst)
-	name, _ := asterisk.CallerIDName(r.clid)
-	end := time.Unix(r.times.end, 0).UTC()
-	for _, h := range hits {
-		rec := make(model.Record, len(model.Calls.Columns))
-		set := func(c int, v any) {
-			if i := callsIdx[c]; i >= 0 {
-				rec[i] = v
-			}
-		}
-		set(cCallID, callID)
-		set(cLeg, int64(0)) // the exporter numbers the legs of a call
-		set(cSource, sc.src.name)
-		set(cSourceRef, ref)
-		set(cStart, at)
-		set(cAnswer, answer)
-		set(cEnd, end)
-		set(cDuration, r.dur)
-		set(cTalk, r.bill)
-		set(cOutcome, asterisk.Outcome(r.disposition))
-		set(cOutcomeRaw, r.dispositionRaw)
-		set(cSubjectNumber, h.value)
-		set(cChannel, r.channel)
-		set(cDstChannel, r.dstchannel)
-		set(cApplication, r.lastapp)
-		set(cApplicationData, r.lastdata)
-		set(cAccountCode, r.accountcode)
-		set(cUserField, r.userfield)
-		set(cUniqueID, r.uniqueid)
-		direction := "internal"
-		if h.caller {
-			set(cRole, "caller")
-			set(cNameShown, name)
-			set(cOtherNumber, pick(r.dst, dstE164, dstExt))
-			set(cOtherName, "")
-			if srcExt || dstExt {
-				direction = "outbound"
-			}
-		} else {
-			set(cRole, "callee")
-			set(cNameShown, "")
-			set(cOtherNumber, pick(r.src, srcE164, srcExt))
-			set(cOtherName, name)
-			if srcExt || dstExt {
-				direction = "inbound"
-			}
-		}
-		set(cDirection, direction)
-		sc.st.Selected++
-		if err := sc.sink.Emit(h.subject, model.Calls, rec); err != nil {
-			return err
-		}
-	}
-	return nil
+	return sc.calls.Emit(&c, ref)
 }
-
-func pick(raw, e164 string, ok bool) string {
-	if ok {
-		return e164
-	}
-	return raw
-}
-
-// The calls columns this connector fills, and where they are in
-// model.Calls (-1 if a column is ever dropped from the dataset).
-const (
-	cCallID = iota
-	cLeg
-	cSource
-	cSourceRef
-	cStart
-	cAnswer
-	cEnd
-	cDuration
-	cTalk
-	cDirection
-	cOutcome
-	cOutcomeRaw
-	cRole
-	cSubjectNumber
-	cNameShown
-	cOtherNumber
-	cOtherName
-	cChannel
-	cDstChannel
-	cApplication
-	cApplicationData
-	cAccountCode
-	cUserField
-	cUniqueID
-	nCallsCols
-)
-
-var callsIdx = func() (ix [nCallsCols]int) {
-	names := [nCallsCols]string{"call_id", "leg", "source", "source_ref", "start_utc", "answer_utc", "end_utc",
-		"duration_s", "talk_s", "direction", "outcome", "outcome_raw", "subject_role", "subject_number",
-		"subject_name_shown", "other_number", "other_name", "channel", "dst_channel", "application",
-		"application_data", "account_code", "user_field", "unique_id"}
-	for i, n := range names {
-		ix[i] = model.Calls.Index(n)
-	}
-	return ix
-}()
