@@ -34,6 +34,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/dsar-tool/dsar/exporter/internal/suggest"
 )
 
 // Destination delivers bundles to one place.
@@ -107,7 +109,7 @@ func ParseConfig(n *yaml.Node) (Config, error) {
 		if slices.Contains(known, k.Value) {
 			continue
 		}
-		if best := closest(k.Value, known); best != "" {
+		if best := suggest.Closest(k.Value, known); best != "" {
 			return c, fmt.Errorf("line %d: unknown destination setting %q; did you mean %q?", k.Line, k.Value, best)
 		}
 		return c, fmt.Errorf("line %d: unknown destination setting %q (known: %s)", k.Line, k.Value, strings.Join(known, ", "))
@@ -126,37 +128,6 @@ func configKeys() []string {
 		keys = append(keys, strings.Split(f.Tag.Get("yaml"), ",")[0])
 	}
 	return keys
-}
-
-// closest returns the key within edit distance 2 of s, or "".
-func closest(s string, keys []string) string {
-	best, bestD := "", 3
-	for _, k := range keys {
-		if d := editDistance(s, k); d < bestD {
-			best, bestD = k, d
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // PassphraseEnv names the environment variable that holds the passphrase
