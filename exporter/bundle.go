@@ -246,6 +246,9 @@ type zipBuilder struct {
 
 func (z *zipBuilder) entry(path, media, dataset string, rows *int, write func(w io.Writer) error) error {
 	h := &zip.FileHeader{Name: path, Method: zip.Deflate, Modified: z.mod}
+	if alreadyCompressed(path) {
+		h.Method = zip.Store
+	}
 	h.SetMode(0o644)
 	w, err := z.zw.CreateHeader(h)
 	if err != nil {
@@ -257,6 +260,14 @@ func (z *zipBuilder) entry(path, media, dataset string, rows *int, write func(w 
 	}
 	z.files = append(z.files, ManifestFile{Path: path, Bytes: ew.n, SHA256: hex.EncodeToString(ew.h.Sum(nil)), Rows: rows, Dataset: dataset, MediaType: media})
 	return nil
+}
+
+// alreadyCompressed reports whether a bundle entry is compressed by its
+// own format, so that deflating it again would cost time and save little:
+// an .xlsx is itself a zip. (Parquet is not: its Snappy pages and its
+// metadata still shrink by a fifth or more.)
+func alreadyCompressed(path string) bool {
+	return strings.HasSuffix(path, ".xlsx")
 }
 
 func writeRecords(w formats.Writer, recs []model.Record) error {

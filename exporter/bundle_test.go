@@ -263,28 +263,35 @@ func TestCollectManyScansOnce(t *testing.T) {
 	if cs.fetches != 1 {
 		t.Fatalf("%d scans for %d subjects, want 1", cs.fetches, len(subjects))
 	}
-	spoolDir := t.TempDir()
-	cs.fetches = 0
-	sp, err := CollectSpooled(context.Background(), subjects, m, []source.Source{cs}, spoolDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cs.fetches != 1 {
-		t.Fatalf("spooled: %d scans for %d subjects, want 1", cs.fetches, len(subjects))
-	}
-	for _, s := range subjects {
-		got, err := sp.Load(s.ID)
+	// The spool as configured, then with limits small enough that every
+	// subject's records are written in many pieces, by the per-subject
+	// limit and by the overall one, interleaved with other subjects'.
+	defer func(at, max int) { spoolFlushAt, spoolMaxBuffered = at, max }(spoolFlushAt, spoolMaxBuffered)
+	for _, lim := range [][2]int{{spoolFlushAt, spoolMaxBuffered}, {300, 1 << 20}, {1 << 20, 700}, {1, 1}} {
+		spoolFlushAt, spoolMaxBuffered = lim[0], lim[1]
+		spoolDir := t.TempDir()
+		cs.fetches = 0
+		sp, err := CollectSpooled(context.Background(), subjects, m, []source.Source{cs}, spoolDir)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := bulk[s.ID]
-		if fmt.Sprint(got.Tables) != fmt.Sprint(want.Tables) || got.Sources[0].Selected != want.Sources[0].Selected {
-			t.Errorf("%s: spooled data differs from in-memory collection", s.ID)
+		if cs.fetches != 1 {
+			t.Fatalf("spooled: %d scans for %d subjects, want 1", cs.fetches, len(subjects))
 		}
-	}
-	sp.Close()
-	if ents, _ := os.ReadDir(spoolDir); len(ents) != 0 {
-		t.Errorf("spool files left after Close: %d", len(ents))
+		for _, s := range subjects {
+			got, err := sp.Load(s.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := bulk[s.ID]
+			if fmt.Sprint(got.Tables) != fmt.Sprint(want.Tables) || got.Sources[0].Selected != want.Sources[0].Selected {
+				t.Errorf("limits %v: %s: spooled data differs from in-memory collection", lim, s.ID)
+			}
+		}
+		sp.Close()
+		if ents, _ := os.ReadDir(spoolDir); len(ents) != 0 {
+			t.Errorf("spool files left after Close: %d", len(ents))
+		}
 	}
 	for _, s := range subjects {
 		one, err := source.NewMatcher([]model.Subject{s}, "GB", loc)

@@ -19,27 +19,34 @@ import (
 // scratch folder, one file per subject, so that a run reads each source
 // once for all its subjects yet holds only one subject's data in memory at
 // a time (Load). Files are written and read by this process only and are
-// removed by Close (and, after a crash, with the scratch folder).
+// removed by Close (and, after a crash, with the scratch folder). Once
+// CollectSpooled has returned, Load may be called from several goroutines.
 type Spool struct {
 	dir      string
 	idx      map[string]int // subject -> file number
 	sources  []*SourceReport
-	lru      []int // open file numbers, least recently used first
-	open     map[int]*spoolFile
 	subjects []string
+
+	// While sources are read, each subject's encoded records gather in
+	// memory and are appended to its file in large writes: a run of many
+	// subjects meets them in no order, and opening a file per record (or
+	// keeping thousands open) would cost more than the reading.
+	pending  [][]byte // by file number
+	buffered int      // bytes in pending, all subjects together
 }
 
-type spoolFile struct {
-	f *os.File
-	w *bufio.Writer
-}
-
-const maxOpenSpoolFiles = 128
+var (
+	// spoolFlushAt is how much of one subject's records is written at once.
+	spoolFlushAt = 32 << 10
+	// spoolMaxBuffered bounds the records held in memory for all subjects
+	// together; past it every subject's are written.
+	spoolMaxBuffered = 16 << 20
+)
 
 // CollectSpooled reads every source once for all the subjects and spools
 // each subject's records in dir. m must have been built from subjects.
 func CollectSpooled(ctx context.Context, subjects []model.Subject, m *source.Matcher, sources []source.Source, dir string) (sp *Spool, err error) {
-	sp = &Spool{dir: dir, idx: map[string]int{}, open: map[int]*spoolFile{}}
+	sp = &Spool{dir: dir, idx: map[string]int{}, pending: make([][]byte, len(subjects))}
 	defer func() {
 		if err != nil {
 			sp.Close()
@@ -62,11 +69,10 @@ func CollectSpooled(ctx context.Context, subjects []model.Subject, m *source.Mat
 		sp.sources = append(sp.sources, &SourceReport{Name: src.Name(), Kind: src.Kind(), Read: st.Read, Rejected: st.Rejected,
 			Rejections: append([]model.Rejection{}, sink.rejected...), Truncated: sink.trunc})
 	}
-	for _, f := range sp.open {
-		if err := f.w.Flush(); err != nil {
-			return nil, fmt.Errorf("spool: %w", err)
-		}
+	if err := sp.flushAll(); err != nil {
+		return nil, err
 	}
+	sp.pending = nil
 	return sp, nil
 }
 
@@ -77,7 +83,6 @@ type spoolSink struct {
 	rejected []model.Rejection
 	trunc    bool
 	err      error
-	buf      []byte
 }
 
 func (s *spoolSink) Emit(subject string, d *model.Dataset, rec model.Record) error {
@@ -94,13 +99,17 @@ func (s *spoolSink) Emit(subject string, d *model.Dataset, rec model.Record) err
 			di = i
 		}
 	}
-	s.buf = encodeRecord(s.buf[:0], s.src, di, rec)
-	w, err := s.sp.writer(n)
-	if err != nil {
-		return err
+	sp := s.sp
+	was := len(sp.pending[n])
+	sp.pending[n] = encodeRecord(sp.pending[n], s.src, di, rec)
+	sp.buffered += len(sp.pending[n]) - was
+	switch {
+	case len(sp.pending[n]) >= spoolFlushAt:
+		return sp.flush(n)
+	case sp.buffered >= spoolMaxBuffered:
+		return sp.flushAll()
 	}
-	_, err = w.Write(s.buf)
-	return err
+	return nil
 }
 
 func (s *spoolSink) Reject(r model.Rejection) {
@@ -111,34 +120,53 @@ func (s *spoolSink) Reject(r model.Rejection) {
 	}
 }
 
+// RowsRead is the number of source rows the scan read, all sources together.
+func (sp *Spool) RowsRead() int64 {
+	var n int64
+	for _, r := range sp.sources {
+		n += r.Read
+	}
+	return n
+}
+
 func (sp *Spool) path(n int) string { return filepath.Join(sp.dir, fmt.Sprintf("spool-%06d", n)) }
 
-// writer returns the buffered writer of subject file n, keeping at most
-// maxOpenSpoolFiles open.
-func (sp *Spool) writer(n int) (*bufio.Writer, error) {
-	if f, ok := sp.open[n]; ok {
-		return f.w, nil
-	}
-	if len(sp.lru) >= maxOpenSpoolFiles {
-		old := sp.lru[0]
-		sp.lru = sp.lru[1:]
-		f := sp.open[old]
-		delete(sp.open, old)
-		if err := f.w.Flush(); err != nil {
-			return nil, fmt.Errorf("spool: %w", err)
-		}
-		if err := f.f.Close(); err != nil {
-			return nil, fmt.Errorf("spool: %w", err)
-		}
+// flush appends subject file n's pending records to its file.
+func (sp *Spool) flush(n int) error {
+	b := sp.pending[n]
+	if len(b) == 0 {
+		return nil
 	}
 	f, err := os.OpenFile(sp.path(n), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("spool: %w", err)
+		return fmt.Errorf("spool: %w", err)
 	}
-	sf := &spoolFile{f: f, w: bufio.NewWriterSize(f, 32<<10)}
-	sp.open[n] = sf
-	sp.lru = append(sp.lru, n)
-	return sf.w, nil
+	_, err = f.Write(b)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("spool: %w", err)
+	}
+	sp.buffered -= len(b)
+	// Keep the buffer for the subject's next records unless holding one
+	// per subject would itself exceed the bound.
+	if len(sp.pending)*2*spoolFlushAt <= spoolMaxBuffered && cap(b) <= 2*spoolFlushAt {
+		sp.pending[n] = b[:0]
+	} else {
+		sp.pending[n] = nil
+	}
+	return nil
+}
+
+// flushAll writes every subject's pending records.
+func (sp *Spool) flushAll() error {
+	for n := range sp.pending {
+		if err := sp.flush(n); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Load returns one subject's data, deduplicated and sorted as Collect
@@ -147,11 +175,6 @@ func (sp *Spool) Load(subject string) (*Data, error) {
 	n, ok := sp.idx[subject]
 	if !ok {
 		return nil, fmt.Errorf("spool: subject %q was not collected", subject)
-	}
-	if f, ok := sp.open[n]; ok {
-		if err := f.w.Flush(); err != nil {
-			return nil, err
-		}
 	}
 	// records[source][dataset]
 	records := make([][][]model.Record, len(sp.sources))
@@ -200,10 +223,7 @@ func (sp *Spool) Load(subject string) (*Data, error) {
 
 // Close removes the spool's files.
 func (sp *Spool) Close() error {
-	for _, f := range sp.open {
-		f.f.Close()
-	}
-	sp.open = map[int]*spoolFile{}
+	sp.pending = nil
 	for n := range sp.subjects {
 		os.Remove(sp.path(n))
 	}

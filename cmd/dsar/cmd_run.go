@@ -217,11 +217,14 @@ func runBulk(c *cli.Context, ws *workspace, o bulkOpts) error {
 		// One scan of each source for every subject of the run; each
 		// subject's records wait in the private scratch folder, so memory
 		// holds one subject's data per worker, not the whole run's.
+		scanStart := time.Now()
 		spool, err := exporter.CollectSpooled(ctx, subjList, matcher, sources, scratch.Dir)
 		if err != nil {
 			return fmt.Errorf("run: %w; nothing was exported", err)
 		}
 		defer spool.Close()
+		log.Info("sources scanned", "message_type", "sources_scanned", "sources", len(sources), "subjects", len(subjList),
+			"rows_read", spool.RowsRead(), "duration_ms", time.Since(scanStart).Milliseconds())
 		// A progress bar for people at a terminal; schedulers get the JSON
 		// lines instead. Neither names anyone: requests are counted.
 		var bar *mpb.Bar
