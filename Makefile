@@ -29,6 +29,7 @@ FUZZ_TARGETS := \
 	./exporter/sources/queuelog:FuzzQueueLogLine \
 	./exporter/sources/generic:FuzzGenericCSV \
 	./exporter/sources/generic:FuzzGenericJSONL \
+	./exporter/sources/internal/textrec:FuzzSplit \
 	./exporter/sources/msgraph:FuzzCallRecord \
 	./exporter/sources/msgraph:FuzzPSTN \
 	./exporter/sources/msgraph:FuzzPresence \

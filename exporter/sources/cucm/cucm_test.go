@@ -16,6 +16,7 @@ import (
 	"github.com/dsar-tool/dsar/exporter/model"
 	"github.com/dsar-tool/dsar/exporter/source"
 	"github.com/dsar-tool/dsar/exporter/source/sourcetest"
+	"github.com/dsar-tool/dsar/exporter/sources/internal/textrec"
 )
 
 const sampleDir = "../../../samples/cucm"
@@ -298,7 +299,7 @@ func TestFiles(t *testing.T) {
 			reasons: []string{"stray quote in field origIpAddr"}},
 		{name: "too many fields", content: smallHeader + `1,1,7,1736157600,"4321","4399","4399",16,0,0,1736157610,0,"",0,"",""` + "\n", read: 1,
 			reasons: []string{"expected 15 fields (as the file header), got 16"}},
-		{name: "long line", content: smallHeader + strings.Repeat("x", maxLine+10) + "\n" + good, read: 2, selected: 1,
+		{name: "long line", content: smallHeader + strings.Repeat("x", textrec.MaxLine+10) + "\n" + good, read: 2, selected: 1,
 			reasons: []string{"record longer than 1048576 bytes"}},
 		{name: "header not CDR", content: "\"a\",\"b\"\nINTEGER,INTEGER\n1,2\n3,4\n", read: 3,
 			reasons: []string{"unusable file header: not a CDR file header: no field cdrRecordType, globalCallID_callManagerId, globalCallID_callId, dateTimeOrigination, dateTimeConnect, dateTimeDisconnect, duration, origCause_value, destCause_value, callingPartyNumber, originalCalledPartyNumber, finalCalledPartyNumber",

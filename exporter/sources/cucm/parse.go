@@ -1,186 +1,14 @@
 package cucm
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
+
+	"github.com/dsar-tool/dsar/exporter/sources/internal/textrec"
 )
-
-// maxLine bounds one line. CUCM's own records are a few KiB at most (the
-// longest field, comment, is VARCHAR(2048)).
-const maxLine = 1 << 20
-
-// line is one physical line without its line ending ("\n" or "\r\n"), its
-// number in the file, and whether it was too long to keep (then b is nil).
-type line struct {
-	b    []byte
-	n    int64
-	long bool
-}
-
-// lineReader yields a file's physical lines. Its buffer is reused from one
-// file to the next.
-type lineReader struct {
-	br *bufio.Reader
-	n  int64
-}
-
-func (r *lineReader) reset(rd io.Reader) {
-	if r.br == nil {
-		r.br = bufio.NewReaderSize(rd, maxLine+1)
-	} else {
-		r.br.Reset(rd)
-	}
-	r.n = 0
-}
-
-// next returns the next line, valid until the next call, or io.EOF.
-func (r *lineReader) next() (line, error) {
-	b, err := r.br.ReadSlice('\n')
-	switch {
-	case err == nil:
-		r.n++
-		return line{b: trimCR(b[:len(b)-1]), n: r.n}, nil
-	case errors.Is(err, bufio.ErrBufferFull):
-		r.n++
-		for errors.Is(err, bufio.ErrBufferFull) {
-			_, err = r.br.ReadSlice('\n')
-		}
-		if err != nil && err != io.EOF {
-			return line{}, err
-		}
-		return line{n: r.n, long: true}, nil
-	case err == io.EOF:
-		if len(b) == 0 {
-			return line{}, io.EOF
-		}
-		r.n++ // a last line without a line ending
-		return line{b: trimCR(b), n: r.n}, nil
-	default:
-		return line{}, err
-	}
-}
-
-func trimCR(b []byte) []byte {
-	if len(b) > 0 && b[len(b)-1] == '\r' {
-		return b[:len(b)-1]
-	}
-	return b
-}
-
-// field is where one field's content lies in a line: rec[start:end],
-// without the surrounding quotes.
-type field struct {
-	start, end int32
-	quoted     bool // written in double quotes
-	escaped    bool // the content holds doubled quotes ("") to undo
-}
-
-// splitErr is what splitFields found wrong with a line's structure.
-type splitErr uint8
-
-const (
-	splitOK           splitErr = iota
-	splitUnterminated          // the line ended inside a quoted field
-	splitStrayQuote            // a quote inside an unquoted field
-	splitAfterQuote            // something other than a comma after a closing quote
-)
-
-func (e splitErr) String() string {
-	switch e {
-	case splitUnterminated:
-		return "unterminated quote"
-	case splitStrayQuote:
-		return "stray quote"
-	case splitAfterQuote:
-		return "unexpected character after closing quote"
-	}
-	return "ok"
-}
-
-// splitFields appends the fields of one line to fs[:0], storing at most
-// max of them but counting all, and returns the fields, the count and, on
-// a structural error, the error and the 0-based field at fault.
-//
-// The grammar is the one CUCM writes: a field is either "..." (a string,
-// embedded quotes doubled) or bare text without quotes (an integer, or
-// empty); fields are separated by commas. A record is one line.
-func splitFields(rec []byte, fs []field, max int) (out []field, n int, e splitErr, at int) {
-	fs = fs[:0]
-	keep := func(f field) {
-		if len(fs) < max {
-			fs = append(fs, f)
-		}
-	}
-	i := 0
-	for {
-		if i < len(rec) && rec[i] == '"' {
-			j := i + 1
-			esc := false
-			for {
-				k := bytes.IndexByte(rec[j:], '"')
-				if k < 0 {
-					return fs, n + 1, splitUnterminated, n
-				}
-				j += k
-				if j+1 < len(rec) && rec[j+1] == '"' {
-					esc = true
-					j += 2
-					continue
-				}
-				break
-			}
-			keep(field{start: int32(i + 1), end: int32(j), quoted: true, escaped: esc})
-			n++
-			j++
-			if j == len(rec) {
-				return fs, n, splitOK, 0
-			}
-			if rec[j] != ',' {
-				return fs, n, splitAfterQuote, n - 1
-			}
-			i = j + 1
-			continue
-		}
-		end := len(rec)
-		k := bytes.IndexByte(rec[i:], ',')
-		if k >= 0 {
-			end = i + k
-		}
-		if bytes.IndexByte(rec[i:end], '"') >= 0 {
-			return fs, n + 1, splitStrayQuote, n
-		}
-		keep(field{start: int32(i), end: int32(end)})
-		n++
-		if k < 0 {
-			return fs, n, splitOK, 0
-		}
-		i = end + 1
-	}
-}
-
-// raw returns the field's content as written (doubled quotes intact).
-func (f field) raw(rec []byte) []byte { return rec[f.start:f.end] }
-
-// str returns the field's value, doubled quotes undone.
-func (f field) str(rec []byte) string {
-	b := rec[f.start:f.end]
-	if !f.escaped {
-		return string(b)
-	}
-	out := make([]byte, 0, len(b))
-	for i := 0; i < len(b); i++ {
-		out = append(out, b[i])
-		if b[i] == '"' && i+1 < len(b) && b[i+1] == '"' {
-			i++
-		}
-	}
-	return string(out)
-}
 
 // parseInt reads a bare decimal integer with an optional minus sign, as
 // CUCM writes INTEGER fields. Empty input is not an integer here; callers
@@ -325,9 +153,8 @@ type layout struct {
 // layout with cmr set.
 func parseHeader(names, types []byte) (*layout, error) {
 	names = bytes.TrimPrefix(names, []byte("\xef\xbb\xbf"))
-	var fs []field
-	fs, n, e, at := splitFields(names, fs, maxLine)
-	if e != splitOK {
+	fs, n, e, at := textrec.Split(names, ',', nil, textrec.MaxLine)
+	if e != textrec.SplitOK {
 		return nil, fmt.Errorf("field names: %s in field %d", e, at+1)
 	}
 	l := &layout{names: make([]string, n)}
@@ -336,7 +163,7 @@ func parseHeader(names, types []byte) (*layout, error) {
 	}
 	pos := map[string]int{}
 	for i, f := range fs {
-		name := strings.TrimSpace(f.str(names))
+		name := strings.TrimSpace(f.Str(names))
 		if name == "" {
 			return nil, fmt.Errorf("field names: field %d has no name", i+1)
 		}
@@ -370,9 +197,8 @@ func parseHeader(names, types []byte) (*layout, error) {
 	if types == nil {
 		return nil, errors.New("no data type line (line 2)")
 	}
-	var tfs []field
-	tfs, tn, e, at := splitFields(types, tfs, maxLine)
-	if e != splitOK {
+	tfs, tn, e, at := textrec.Split(types, ',', nil, textrec.MaxLine)
+	if e != textrec.SplitOK {
 		return nil, fmt.Errorf("data types: %s in field %d", e, at+1)
 	}
 	if tn != n {
@@ -380,7 +206,7 @@ func parseHeader(names, types []byte) (*layout, error) {
 	}
 	l.types = make([]colType, n)
 	for i, f := range tfs {
-		l.types[i] = parseType(f.str(types))
+		l.types[i] = parseType(f.Str(types))
 	}
 	for _, k := range integers {
 		if i := l.at[k]; i >= 0 && l.types[i] != typeInt {
@@ -394,20 +220,20 @@ func parseHeader(names, types []byte) (*layout, error) {
 // returns the reason it cannot be read, or "". INTEGER fields hold bare
 // integers or nothing; string fields are quoted (an unquoted empty field
 // is tolerated).
-func (l *layout) check(rec []byte, fs []field) string {
+func (l *layout) check(rec []byte, fs []textrec.Field) string {
 	for i, f := range fs {
 		switch l.types[i] {
 		case typeInt:
-			if f.quoted {
+			if f.Quoted {
 				return "quoted value in INTEGER field " + l.names[i]
 			}
-			if f.end > f.start {
-				if _, ok := parseInt(f.raw(rec)); !ok {
+			if f.End > f.Start {
+				if _, ok := parseInt(f.Raw(rec)); !ok {
 					return "non-integer in INTEGER field " + l.names[i]
 				}
 			}
 		case typeString:
-			if !f.quoted && f.end > f.start {
+			if !f.Quoted && f.End > f.Start {
 				return "unquoted value in text field " + l.names[i]
 			}
 		}

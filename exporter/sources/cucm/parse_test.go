@@ -4,66 +4,11 @@ import (
 	"bufio"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/dsar-tool/dsar/exporter/sources/internal/textrec"
 )
-
-func TestSplitFields(t *testing.T) {
-	tests := []struct {
-		name   string
-		in     string
-		values []string
-		quoted []bool
-		err    splitErr
-		at     int
-	}{
-		{name: "strings and integers", in: `1,"4321",-5`, values: []string{"1", "4321", "-5"}, quoted: []bool{false, true, false}},
-		{name: "empty integers", in: `,,"",`, values: []string{"", "", "", ""}, quoted: []bool{false, false, true, false}},
-		{name: "doubled quote", in: `"re ""urgent""",1`, values: []string{`re "urgent"`, "1"}, quoted: []bool{true, false}},
-		{name: "comma in string", in: `"a,b",2`, values: []string{"a,b", "2"}, quoted: []bool{true, false}},
-		{name: "UTF-8", in: `"siobhán.níbhriain","陈伟"`, values: []string{"siobhán.níbhriain", "陈伟"}, quoted: []bool{true, true}},
-		{name: "empty line", in: ``, values: []string{""}, quoted: []bool{false}},
-		{name: "unterminated", in: `1,"abc`, err: splitUnterminated, at: 1},
-		{name: "stray quote", in: `1,2"3`, err: splitStrayQuote, at: 1},
-		{name: "after quote", in: `"a"b,1`, err: splitAfterQuote, at: 0},
-		{name: "space after quote", in: `"a" ,1`, err: splitAfterQuote, at: 0},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			rec := []byte(tc.in)
-			fs, n, err, at := splitFields(rec, nil, 100)
-			if err != tc.err {
-				t.Fatalf("error %v, want %v", err, tc.err)
-			}
-			if err != splitOK {
-				if at != tc.at {
-					t.Errorf("at %d, want %d", at, tc.at)
-				}
-				return
-			}
-			if n != len(tc.values) || len(fs) != n {
-				t.Fatalf("%d fields (%d kept), want %d", n, len(fs), len(tc.values))
-			}
-			var vals []string
-			var quoted []bool
-			for _, f := range fs {
-				vals = append(vals, f.str(rec))
-				quoted = append(quoted, f.quoted)
-			}
-			if !reflect.DeepEqual(vals, tc.values) || !reflect.DeepEqual(quoted, tc.quoted) {
-				t.Errorf("got %q %v, want %q %v", vals, quoted, tc.values, tc.quoted)
-			}
-		})
-	}
-}
-
-func TestSplitFieldsKeepsAtMostMax(t *testing.T) {
-	fs, n, err, _ := splitFields([]byte(strings.Repeat(`"x",`, 9)+`"x"`), nil, 3)
-	if err != splitOK || n != 10 || len(fs) != 3 {
-		t.Errorf("n %d, kept %d, err %v; want 10, 3, ok", n, len(fs), err)
-	}
-}
 
 func TestParseInt(t *testing.T) {
 	tests := []struct {
@@ -274,8 +219,8 @@ func TestCheck(t *testing.T) {
 		"1,\"\t\",x": "",
 	} {
 		rec := []byte(in)
-		fs, _, e, _ := splitFields(rec, nil, 10)
-		if e != splitOK {
+		fs, _, e, _ := textrec.Split(rec, ',', nil, 10)
+		if e != textrec.SplitOK {
 			t.Fatalf("%q: %v", in, e)
 		}
 		if got := l.check(rec, fs); got != want {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/dsar-tool/dsar/exporter/model"
 	"github.com/dsar-tool/dsar/exporter/source"
+	"github.com/dsar-tool/dsar/exporter/sources/internal/textrec"
 )
 
 // ctxEvery is how many rows are read between checks for cancellation.
@@ -31,8 +32,8 @@ type scan struct {
 	// lookups nobody can match are skipped.
 	users, devices bool
 
-	lr   lineReader
-	fs   []field
+	lr   textrec.LineReader
+	fs   []textrec.Field
 	base string // the file's base name, for source_ref and rejections
 }
 
@@ -68,9 +69,9 @@ func (s *scan) reject(ln int64, reason string) {
 // read reads one file's content; base names it in references.
 func (s *scan) read(r io.Reader, base string) error {
 	s.base = base
-	s.lr.reset(r)
-	next := func() (line, error) {
-		l, err := s.lr.next()
+	s.lr.Reset(r)
+	next := func() (textrec.Line, error) {
+		l, err := s.lr.Next()
 		if err != nil && err != io.EOF {
 			err = fmt.Errorf("source %q: reading %s: %w", s.name, base, err)
 		}
@@ -83,7 +84,7 @@ func (s *scan) read(r io.Reader, base string) error {
 	if err != nil {
 		return err
 	}
-	h1.b = append([]byte(nil), h1.b...) // the next read may reuse the buffer
+	h1.B = append([]byte(nil), h1.B...) // the next read may reuse the buffer
 	h2, err := next()
 	if err != nil && err != io.EOF {
 		return err
@@ -91,16 +92,16 @@ func (s *scan) read(r io.Reader, base string) error {
 	var lay *layout
 	var herr error
 	switch {
-	case h1.long || h2.long:
-		herr = fmt.Errorf("header line longer than %d bytes", maxLine)
-	case !utf8.Valid(h1.b) || !utf8.Valid(h2.b):
+	case h1.Long || h2.Long:
+		herr = fmt.Errorf("header line longer than %d bytes", textrec.MaxLine)
+	case !utf8.Valid(h1.B) || !utf8.Valid(h2.B):
 		herr = fmt.Errorf("header is not valid UTF-8")
 	default:
-		types := h2.b
+		types := h2.B
 		if err == io.EOF {
 			types = nil
 		}
-		lay, herr = parseHeader(h1.b, types)
+		lay, herr = parseHeader(h1.B, types)
 	}
 	if herr != nil && strings.HasPrefix(strings.ToLower(base), "cmr_") {
 		lay, herr = &layout{cmr: true}, nil
@@ -109,7 +110,7 @@ func (s *scan) read(r io.Reader, base string) error {
 		// Nothing in the file can be read: say so for the header and for
 		// every record.
 		s.st.Read++
-		s.reject(h1.n, "unusable file header: "+herr.Error())
+		s.reject(h1.N, "unusable file header: "+herr.Error())
 	}
 	for {
 		l, err := next()
@@ -119,7 +120,7 @@ func (s *scan) read(r io.Reader, base string) error {
 		if err != nil {
 			return err
 		}
-		if !l.long && len(l.b) == 0 {
+		if !l.Long && len(l.B) == 0 {
 			continue // a blank line holds no record
 		}
 		s.st.Read++
@@ -130,7 +131,7 @@ func (s *scan) read(r io.Reader, base string) error {
 		}
 		switch {
 		case herr != nil:
-			s.reject(l.n, "unusable file header")
+			s.reject(l.N, "unusable file header")
 		case lay.cmr:
 			// Call management records: counted, never calls.
 		default:
@@ -143,34 +144,34 @@ func (s *scan) read(r io.Reader, base string) error {
 
 // record checks one line of a CDR file and emits it to every wanted
 // subject it matches. Only a sink error is returned.
-func (s *scan) record(lay *layout, l line) error {
-	if l.long {
-		s.reject(l.n, fmt.Sprintf("record longer than %d bytes", maxLine))
+func (s *scan) record(lay *layout, l textrec.Line) error {
+	if l.Long {
+		s.reject(l.N, fmt.Sprintf("record longer than %d bytes", textrec.MaxLine))
 		return nil
 	}
-	rec := l.b
+	rec := l.B
 	if !utf8.Valid(rec) {
-		s.reject(l.n, "invalid UTF-8")
+		s.reject(l.N, "invalid UTF-8")
 		return nil
 	}
 	var n int
-	var e splitErr
+	var e textrec.SplitErr
 	var at int
-	s.fs, n, e, at = splitFields(rec, s.fs, len(lay.names)+1)
-	if e != splitOK {
+	s.fs, n, e, at = textrec.Split(rec, ',', s.fs, len(lay.names)+1)
+	if e != textrec.SplitOK {
 		name := "field " + strconv.Itoa(at+1)
 		if at < len(lay.names) {
 			name = "field " + lay.names[at]
 		}
-		s.reject(l.n, e.String()+" in "+name)
+		s.reject(l.N, e.String()+" in "+name)
 		return nil
 	}
 	if n != len(lay.names) {
-		s.reject(l.n, fmt.Sprintf("expected %d fields (as the file header), got %d", len(lay.names), n))
+		s.reject(l.N, fmt.Sprintf("expected %d fields (as the file header), got %d", len(lay.names), n))
 		return nil
 	}
 	if reason := lay.check(rec, s.fs); reason != "" {
-		s.reject(l.n, reason)
+		s.reject(l.N, reason)
 		return nil
 	}
 	c := cdr{rec: rec, fs: s.fs, lay: lay}
@@ -180,23 +181,23 @@ func (s *scan) record(lay *layout, l line) error {
 	orig, disc := c.int(fOrigination), c.int(fDisconnect)
 	switch {
 	case orig <= 0:
-		s.reject(l.n, "dateTimeOrigination is empty or 0")
+		s.reject(l.N, "dateTimeOrigination is empty or 0")
 		return nil
 	case disc <= 0:
-		s.reject(l.n, "dateTimeDisconnect is empty or 0")
+		s.reject(l.N, "dateTimeDisconnect is empty or 0")
 		return nil
 	case disc < orig:
-		s.reject(l.n, "dateTimeDisconnect is before dateTimeOrigination")
+		s.reject(l.N, "dateTimeDisconnect is before dateTimeOrigination")
 		return nil
 	}
 	s.st.Cover(time.Unix(orig, 0).UTC())
-	return s.match(c, l.n, orig, disc)
+	return s.match(c, l.N, orig, disc)
 }
 
 // cdr is one structurally sound, type-checked record.
 type cdr struct {
 	rec []byte
-	fs  []field
+	fs  []textrec.Field
 	lay *layout
 }
 
@@ -206,14 +207,14 @@ func (c cdr) int(k int) int64 {
 	if i < 0 {
 		return 0
 	}
-	v, _ := parseInt(c.fs[i].raw(c.rec))
+	v, _ := parseInt(c.fs[i].Raw(c.rec))
 	return v
 }
 
 // empty reports whether known field k is absent or empty.
 func (c cdr) empty(k int) bool {
 	i := c.lay.at[k]
-	return i < 0 || c.fs[i].end == c.fs[i].start
+	return i < 0 || c.fs[i].End == c.fs[i].Start
 }
 
 // str returns known field k, trimmed: "" if absent.
@@ -222,7 +223,7 @@ func (c cdr) str(k int) string {
 	if i < 0 {
 		return ""
 	}
-	return strings.TrimSpace(c.fs[i].str(c.rec))
+	return strings.TrimSpace(c.fs[i].Str(c.rec))
 }
 
 // hit is one wanted subject a record matched.

@@ -7,111 +7,15 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/dsar-tool/dsar/exporter/sources/internal/textrec"
 )
-
-// field is where one CSV field's content lies in a record: rec[start:end],
-// without the surrounding quotes.
-type field struct {
-	start, end int32
-	quoted     bool // written in double quotes
-	escaped    bool // the content holds doubled quotes ("") to undo
-}
-
-// splitErr is what splitCSV found wrong with a record's structure.
-type splitErr uint8
-
-const (
-	splitOK           splitErr = iota
-	splitUnterminated          // the record ended inside a quoted field
-	splitStrayQuote            // a quote inside an unquoted field
-	splitAfterQuote            // something other than the delimiter after a closing quote
-)
-
-func (e splitErr) String() string {
-	switch e {
-	case splitUnterminated:
-		return "unterminated quote"
-	case splitStrayQuote:
-		return "stray quote"
-	case splitAfterQuote:
-		return "unexpected character after closing quote"
-	}
-	return "ok"
-}
-
-// splitCSV appends the fields of one record (RFC 4180: a field is either
-// "..." with embedded quotes doubled, which may hold delimiters and line
-// breaks, or text without quotes) to fs[:0], storing at most limit of them
-// but counting all. On a structural error it returns the error and the
-// 0-based field at fault.
-func splitCSV(rec []byte, delim byte, fs []field, limit int) (out []field, n int, e splitErr, at int) {
-	fs = fs[:0]
-	keep := func(f field) {
-		if len(fs) < limit {
-			fs = append(fs, f)
-		}
-	}
-	i := 0
-	for {
-		if i < len(rec) && rec[i] == '"' {
-			j := i + 1
-			esc := false
-			for {
-				k := bytes.IndexByte(rec[j:], '"')
-				if k < 0 {
-					return fs, n + 1, splitUnterminated, n
-				}
-				j += k
-				if j+1 < len(rec) && rec[j+1] == '"' {
-					esc = true
-					j += 2
-					continue
-				}
-				break
-			}
-			keep(field{start: int32(i + 1), end: int32(j), quoted: true, escaped: esc})
-			n++
-			j++
-			if j == len(rec) {
-				return fs, n, splitOK, 0
-			}
-			if rec[j] != delim {
-				return fs, n, splitAfterQuote, n - 1
-			}
-			i = j + 1
-			continue
-		}
-		end := len(rec)
-		k := bytes.IndexByte(rec[i:], delim)
-		if k >= 0 {
-			end = i + k
-		}
-		if bytes.IndexByte(rec[i:end], '"') >= 0 {
-			return fs, n + 1, splitStrayQuote, n
-		}
-		keep(field{start: int32(i), end: int32(end)})
-		n++
-		if k < 0 {
-			return fs, n, splitOK, 0
-		}
-		i = end + 1
-	}
-}
-
-// str returns the field's value, doubled quotes undone.
-func (f field) str(rec []byte) string {
-	b := rec[f.start:f.end]
-	if !f.escaped {
-		return string(b)
-	}
-	return strings.ReplaceAll(string(b), `""`, `"`)
-}
 
 // csvRecord is one logical CSV record.
 type csvRecord struct {
 	b      []byte // valid until the next read
 	n      int64  // its first line
-	fs     []field
+	fs     []textrec.Field
 	count  int    // fields in the record
 	reason string // why it cannot be read; "" if it can
 }
@@ -122,38 +26,38 @@ type csvRecord struct {
 // the first line is returned with the reason, and the lines read after it
 // are handed back to be read again, so that one stray quote costs one row.
 func (sc *scan) nextCSV(limit int) (csvRecord, error) {
-	var l line
+	var l textrec.Line
 	var err error
 	for {
 		if l, err = sc.next(); err != nil {
 			return csvRecord{}, err
 		}
-		if l.long || len(l.b) > 0 {
+		if l.Long || len(l.B) > 0 {
 			break
 		}
 	}
-	r := csvRecord{n: l.n}
-	if l.long {
+	r := csvRecord{n: l.N}
+	if l.Long {
 		r.reason = fmt.Sprintf("record longer than %d bytes", maxLine)
 		return r, nil
 	}
-	var e splitErr
+	var e textrec.SplitErr
 	var at int
-	sc.fs, r.count, e, at = splitCSV(l.b, sc.src.delim, sc.fs, limit)
-	r.b, r.fs = l.b, sc.fs
+	sc.fs, r.count, e, at = textrec.Split(l.B, sc.src.delim, sc.fs, limit)
+	r.b, r.fs = l.B, sc.fs
 	switch e {
-	case splitOK:
+	case textrec.SplitOK:
 		return r, nil
-	case splitUnterminated:
+	case textrec.SplitUnterminated:
 	default:
 		r.reason = fmt.Sprintf("%s in field %d", e, at+1)
 		return r, nil
 	}
 	// A quoted field holds a line break: read on until the quotes balance.
-	sc.acc = append(sc.acc[:0], l.b...)
+	sc.acc = append(sc.acc[:0], l.B...)
 	// The lines read after the first: their bytes are in acc from
-	// starts[i], or in taken[i].b where starts[i] is -1.
-	var taken []line
+	// starts[i], or in taken[i].B where starts[i] is -1.
+	var taken []textrec.Line
 	var starts []int
 	odd := true
 	for odd {
@@ -164,29 +68,29 @@ func (sc *scan) nextCSV(limit int) (csvRecord, error) {
 		if err != nil {
 			return csvRecord{}, err
 		}
-		if l2.long || len(sc.acc)+1+len(l2.b) > maxLine {
-			if !l2.long {
-				l2.b = append([]byte(nil), l2.b...)
+		if l2.Long || len(sc.acc)+1+len(l2.B) > maxLine {
+			if !l2.Long {
+				l2.B = append([]byte(nil), l2.B...)
 			}
 			taken, starts = append(taken, l2), append(starts, -1)
 			break
 		}
-		taken, starts = append(taken, line{n: l2.n}), append(starts, len(sc.acc)+1)
-		sc.acc = append(append(sc.acc, '\n'), l2.b...)
-		if bytes.Count(l2.b, []byte{'"'})%2 == 1 {
+		taken, starts = append(taken, textrec.Line{N: l2.N}), append(starts, len(sc.acc)+1)
+		sc.acc = append(append(sc.acc, '\n'), l2.B...)
+		if bytes.Count(l2.B, []byte{'"'})%2 == 1 {
 			odd = !odd
 		}
 	}
 	if !odd {
-		var e2 splitErr
-		sc.fs, r.count, e2, _ = splitCSV(sc.acc, sc.src.delim, sc.fs, limit)
-		if e2 == splitOK {
+		var e2 textrec.SplitErr
+		sc.fs, r.count, e2, _ = textrec.Split(sc.acc, sc.src.delim, sc.fs, limit)
+		if e2 == textrec.SplitOK {
 			r.b, r.fs = sc.acc, sc.fs
 			return r, nil
 		}
 	}
 	// Hand the lines after the first back, copied (acc is reused).
-	back := make([]line, len(taken))
+	back := make([]textrec.Line, len(taken))
 	for i, t := range taken {
 		if starts[i] < 0 {
 			back[i] = t
@@ -196,10 +100,10 @@ func (sc *scan) nextCSV(limit int) (csvRecord, error) {
 		if i+1 < len(taken) && starts[i+1] >= 0 {
 			end = starts[i+1] - 1
 		}
-		back[i] = line{b: append([]byte(nil), sc.acc[starts[i]:end]...), n: t.n}
+		back[i] = textrec.Line{B: append([]byte(nil), sc.acc[starts[i]:end]...), N: t.N}
 	}
 	sc.lr.unread(back)
-	r.reason = fmt.Sprintf("%s in field %d", splitUnterminated, at+1)
+	r.reason = fmt.Sprintf("%s in field %d", textrec.SplitUnterminated, at+1)
 	r.b, r.fs, r.count = nil, nil, 0
 	return r, nil
 }
@@ -232,7 +136,7 @@ func (sc *scan) readCSV() error {
 			default:
 				names := make([]string, len(r.fs))
 				for i, f := range r.fs {
-					names[i] = strings.TrimSpace(f.str(r.b))
+					names[i] = strings.TrimSpace(f.Str(r.b))
 				}
 				names[0] = strings.TrimPrefix(names[0], "\ufeff")
 				pos, fileErr = m.positions(names)
@@ -275,7 +179,7 @@ func (sc *scan) readCSV() error {
 			sc.reject(r.n, "invalid UTF-8")
 		default:
 			for i, p := range pos {
-				sc.vals[i] = r.fs[p].str(r.b)
+				sc.vals[i] = r.fs[p].Str(r.b)
 			}
 			if err := sc.row(r.n); err != nil {
 				return err

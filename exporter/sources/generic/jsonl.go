@@ -8,6 +8,8 @@ import (
 	"io"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/dsar-tool/dsar/exporter/sources/internal/textrec"
 )
 
 // readJSONL reads one JSON Lines file: one JSON object per line, blank
@@ -21,17 +23,17 @@ func (sc *scan) readJSONL() error {
 		if err != nil {
 			return err
 		}
-		if !l.long && len(bytes.TrimSpace(l.b)) == 0 {
+		if !l.Long && len(bytes.TrimSpace(l.B)) == 0 {
 			continue
 		}
 		if err := sc.counted(); err != nil {
 			return err
 		}
 		if reason := sc.jsonValues(l); reason != "" {
-			sc.reject(l.n, reason)
+			sc.reject(l.N, reason)
 			continue
 		}
-		if err := sc.row(l.n); err != nil {
+		if err := sc.row(l.N); err != nil {
 			return err
 		}
 	}
@@ -40,14 +42,14 @@ func (sc *scan) readJSONL() error {
 // jsonValues decodes one line and puts the mapped fields' values in
 // sc.vals, or says why it cannot. A field that holds an object or array is
 // noted in sc.bad, so that the row is rejected only if where keeps it.
-func (sc *scan) jsonValues(l line) string {
-	if l.long {
+func (sc *scan) jsonValues(l textrec.Line) string {
+	if l.Long {
 		return fmt.Sprintf("line longer than %d bytes", maxLine)
 	}
-	if !utf8.Valid(l.b) {
+	if !utf8.Valid(l.B) {
 		return "invalid UTF-8"
 	}
-	dec := json.NewDecoder(bytes.NewReader(l.b))
+	dec := json.NewDecoder(bytes.NewReader(l.B))
 	dec.UseNumber()
 	var obj map[string]any
 	if err := dec.Decode(&obj); err != nil {

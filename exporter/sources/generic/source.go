@@ -70,6 +70,7 @@ import (
 
 	"github.com/dsar-tool/dsar/exporter/model"
 	"github.com/dsar-tool/dsar/exporter/source"
+	"github.com/dsar-tool/dsar/exporter/sources/internal/textrec"
 )
 
 // Source is a configured generic-csv or generic-jsonl source. It is
@@ -142,11 +143,11 @@ type scan struct {
 	want map[string]bool // the query's subjects
 
 	lr   lineReader
-	base string   // the file's base name, for source_ref and rejections
-	vals []string // the current row's value of each mapped source field
-	bad  string   // why one of vals could not be read, if so
-	fs   []field  // CSV: the current record's fields
-	acc  []byte   // CSV: a record spanning several lines
+	base string          // the file's base name, for source_ref and rejections
+	vals []string        // the current row's value of each mapped source field
+	bad  string          // why one of vals could not be read, if so
+	fs   []textrec.Field // CSV: the current record's fields
+	acc  []byte          // CSV: a record spanning several lines
 }
 
 // newScan returns the state of one Fetch that counts into st.
@@ -181,7 +182,7 @@ func (sc *scan) read(r io.Reader, base string) error {
 
 // next returns the file's next line, or io.EOF, or a read error that names
 // the source and file.
-func (sc *scan) next() (line, error) {
+func (sc *scan) next() (textrec.Line, error) {
 	l, err := sc.lr.next()
 	if err != nil && err != io.EOF {
 		err = fmt.Errorf("source %q: reading %s: %w", sc.src.name, sc.base, err)
