@@ -1,9 +1,7 @@
 package redact
 
 import (
-	"bytes"
 	"context"
-	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -11,10 +9,9 @@ import (
 	"time"
 
 	"github.com/nyaruka/phonenumbers"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/dsar-tool/dsar/exporter/model"
-	"github.com/dsar-tool/dsar/exporter/source"
+	"github.com/dsar-tool/dsar/exporter/source/sourcetest"
 	"github.com/dsar-tool/dsar/exporter/sources/asterisk"
 )
 
@@ -23,32 +20,9 @@ const (
 	sampleSubjects = "../../samples/subjects.yaml"
 )
 
-type emitted struct {
-	subject string
-	rec     model.Record
-}
-
-type memSink struct{ recs []emitted }
-
-func (s *memSink) Emit(subject string, d *model.Dataset, rec model.Record) error {
-	s.recs = append(s.recs, emitted{subject, rec})
-	return nil
-}
-
-func (s *memSink) Reject(model.Rejection) {}
-
-func london(t testing.TB) *time.Location {
-	t.Helper()
-	loc, err := time.LoadLocation("Europe/London")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return loc
-}
-
 // fetchSample reads samples/cdr-csv/Master.csv for subjects with the
 // asterisk connector.
-func fetchSample(t testing.TB, subjects []model.Subject) []emitted {
+func fetchSample(t testing.TB, subjects []model.Subject) []sourcetest.Emitted {
 	t.Helper()
 	src, err := asterisk.New("pbx", asterisk.Config{
 		Paths:        []string{sampleCSV},
@@ -58,15 +32,11 @@ func fetchSample(t testing.TB, subjects []model.Subject) []emitted {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := source.NewMatcher(subjects, "GB", london(t))
-	if err != nil {
+	sink := &sourcetest.Recorder{T: t}
+	if _, err := src.Fetch(context.Background(), sourcetest.Query(t, subjects), sink); err != nil {
 		t.Fatal(err)
 	}
-	var sink memSink
-	if _, err := src.Fetch(context.Background(), source.Query{Subjects: subjects, Matcher: m}, &sink); err != nil {
-		t.Fatal(err)
-	}
-	return sink.recs
+	return sink.Records
 }
 
 var alex = model.Subject{ID: "S-1001", Name: "Alex Example", Identifiers: []model.Identifier{
@@ -74,49 +44,6 @@ var alex = model.Subject{ID: "S-1001", Name: "Alex Example", Identifiers: []mode
 	{Kind: model.KindSIP, Value: "4321", From: time.Date(2024, 9, 1, 0, 0, 0, 0, time.UTC)},
 	{Kind: model.KindPhone, Value: "01632 960555"},
 }}
-
-// allSubjects reads samples/subjects.yaml.
-func allSubjects(t testing.TB) []model.Subject {
-	t.Helper()
-	data, err := os.ReadFile(sampleSubjects)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var raw []struct {
-		ID          string `yaml:"id"`
-		Name        string `yaml:"name"`
-		Identifiers []struct {
-			Kind  string `yaml:"kind"`
-			Value string `yaml:"value"`
-			From  string `yaml:"from"`
-			To    string `yaml:"to"`
-		} `yaml:"identifiers"`
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&raw); err != nil {
-		t.Fatal(err)
-	}
-	day := func(s string) time.Time {
-		if s == "" {
-			return time.Time{}
-		}
-		d, err := time.Parse(time.DateOnly, s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
-	var out []model.Subject
-	for _, r := range raw {
-		s := model.Subject{ID: r.ID, Name: r.Name}
-		for _, id := range r.Identifiers {
-			s.Identifiers = append(s.Identifiers, model.Identifier{Kind: id.Kind, Value: id.Value, From: day(id.From), To: day(id.To)})
-		}
-		out = append(out, s)
-	}
-	return out
-}
 
 // forms returns the ways an E.164 number may be written in a record: as
 // is, nationally, its digits, its national significant number, and as a
@@ -154,7 +81,7 @@ func TestDefaultOnSample(t *testing.T) {
 		}
 		// Two records in full (Master.csv lines 5 and 17).
 		for _, e := range recs {
-			ref, _ := col(e.rec, "source_ref").(string)
+			ref, _ := col(e.Record, "source_ref").(string)
 			var want map[string]string
 			switch ref {
 			case "Master.csv:5":
@@ -165,14 +92,14 @@ func TestDefaultOnSample(t *testing.T) {
 					"channel": "PJSIP/4321-000001bd", "dst_channel": "PJSIP/trunk-000001be", "account_code": "CC110", "subject_name_shown": "Alex Example"}
 			}
 			for k, v := range want {
-				if got := col(e.rec, k); got != v {
+				if got := col(e.Record, k); got != v {
 					t.Errorf("%s: %s = %q, want %q", ref, k, got, v)
 				}
 			}
 		}
 	})
 	t.Run("all subjects", func(t *testing.T) {
-		recs := fetchSample(t, allSubjects(t))
+		recs := fetchSample(t, sourcetest.LoadSubjects(t, sampleSubjects))
 		if len(recs) < 50 {
 			t.Fatalf("only %d records", len(recs))
 		}
@@ -182,7 +109,7 @@ func TestDefaultOnSample(t *testing.T) {
 
 // checkDefault applies Default() to recs and checks them; it returns the
 // report without the fields that every entry has.
-func checkDefault(t *testing.T, recs []emitted) []Applied {
+func checkDefault(t *testing.T, recs []sourcetest.Emitted) []Applied {
 	t.Helper()
 	r := mustNew(t, Default(), nil)
 	before := make([]model.Record, len(recs))
@@ -190,35 +117,35 @@ func checkDefault(t *testing.T, recs []emitted) []Applied {
 	// (in every form) and names.
 	hidden := map[string][]string{}
 	for i, e := range recs {
-		before[i] = slices.Clone(e.rec)
-		other := col(e.rec, "other_number").(string)
+		before[i] = slices.Clone(e.Record)
+		other := col(e.Record, "other_number").(string)
 		if !strings.HasPrefix(other, "+") {
 			continue
 		}
-		hidden[e.subject] = append(hidden[e.subject], forms(t, other)...)
-		if name := col(e.rec, "other_name").(string); name != "" {
-			hidden[e.subject] = append(hidden[e.subject], name)
+		hidden[e.Subject] = append(hidden[e.Subject], forms(t, other)...)
+		if name := col(e.Record, "other_name").(string); name != "" {
+			hidden[e.Subject] = append(hidden[e.Subject], name)
 		}
 	}
 	if len(hidden) == 0 {
 		t.Fatal("no outside parties in the sample")
 	}
 	for _, e := range recs {
-		r.Apply(model.Calls, e.rec)
+		r.Apply(model.Calls, e.Record)
 	}
 	for i, e := range recs {
-		if err := model.Calls.Check(e.rec); err != nil {
+		if err := model.Calls.Check(e.Record); err != nil {
 			t.Error(err)
 		}
-		ref := col(e.rec, "source_ref")
+		ref := col(e.Record, "source_ref")
 		for k, c := range model.Calls.Columns {
-			s, ok := e.rec[k].(string)
+			s, ok := e.Record[k].(string)
 			if !ok {
 				continue
 			}
-			for _, h := range hidden[e.subject] {
+			for _, h := range hidden[e.Subject] {
 				if strings.Contains(strings.ToLower(s), strings.ToLower(h)) {
-					t.Errorf("%s %s: %s = %q still holds %q", e.subject, ref, c.Name, s, h)
+					t.Errorf("%s %s: %s = %q still holds %q", e.Subject, ref, c.Name, s, h)
 				}
 			}
 		}
@@ -227,8 +154,8 @@ func checkDefault(t *testing.T, recs []emitted) []Applied {
 			if external && slices.Contains(defaultColumns, c.Name) {
 				continue
 			}
-			if !reflect.DeepEqual(e.rec[k], before[i][k]) {
-				t.Errorf("%s %s: %s changed from %q to %q", e.subject, ref, c.Name, before[i][k], e.rec[k])
+			if !reflect.DeepEqual(e.Record[k], before[i][k]) {
+				t.Errorf("%s %s: %s changed from %q to %q", e.Subject, ref, c.Name, before[i][k], e.Record[k])
 			}
 		}
 	}
@@ -258,12 +185,12 @@ func TestHashOnSample(t *testing.T) {
 		r := mustNew(t, p, key)
 		out := map[string]string{}
 		for _, e := range recs {
-			other := col(e.rec, "other_number").(string)
-			r.Apply(model.Calls, e.rec)
+			other := col(e.Record, "other_number").(string)
+			r.Apply(model.Calls, e.Record)
 			if !strings.HasPrefix(other, "+") {
 				continue
 			}
-			tok := col(e.rec, "other_number").(string)
+			tok := col(e.Record, "other_number").(string)
 			if prev, ok := out[other]; ok && prev != tok {
 				t.Errorf("%s gave %s and %s", other, prev, tok)
 			}

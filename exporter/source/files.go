@@ -1,7 +1,9 @@
 package source
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -42,4 +44,46 @@ func ExpandPaths(name string, patterns []string) ([]string, error) {
 	}
 	sort.Strings(out)
 	return out, nil
+}
+
+// Files begins the Fetch of a file source called name: it fails when q
+// has no Matcher, and otherwise returns the files patterns match
+// (ExpandPaths).
+func Files(name string, q Query, patterns []string) ([]string, error) {
+	if q.Matcher == nil {
+		return nil, fmt.Errorf("source %q: query has no matcher", name)
+	}
+	return ExpandPaths(name, patterns)
+}
+
+// EachFile reads the files of the source called name in turn: it checks
+// ctx before each, opens it and hands it to read with its base name, for
+// references. It stops at the first error: ctx's, a failure to open a
+// file (named after the source), or read's, which it returns as is.
+func EachFile(ctx context.Context, name string, files []string, read func(r io.Reader, base string) error) error {
+	for _, path := range files {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := readFile(name, path, read); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func readFile(name, path string, read func(r io.Reader, base string) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("source %q: %w", name, err)
+	}
+	defer f.Close()
+	return read(f, filepath.Base(path))
+}
+
+// StrictError is the error of a source in strict mode that rejected n
+// rows; what names them as the source counts them, e.g. "row(s)" or
+// "line(s)".
+func StrictError(name string, n int64, what string) error {
+	return fmt.Errorf("source %q: %d %s could not be read (strict mode)", name, n, what)
 }

@@ -1,6 +1,8 @@
 // Package sourcetest is the conformance suite every connector passes: one
 // call to Run from the connector's tests, with a sample and the subjects
-// it should find, checks the Source contract the exporter relies on.
+// it should find, checks the Source contract the exporter relies on. It
+// also holds what connectors' own tests share: a Recorder sink that
+// checks every record, the samples' Query, and small helpers.
 package sourcetest
 
 import (
@@ -36,27 +38,6 @@ type Case struct {
 	Rejected int64
 }
 
-type emitted struct {
-	subject, dataset string
-	rec              model.Record
-}
-
-type sink struct {
-	emits   []emitted
-	rejects []model.Rejection
-	fail    error
-}
-
-func (s *sink) Emit(subject string, d *model.Dataset, rec model.Record) error {
-	if s.fail != nil {
-		return s.fail
-	}
-	s.emits = append(s.emits, emitted{subject, d.Name, rec})
-	return nil
-}
-
-func (s *sink) Reject(r model.Rejection) { s.rejects = append(s.rejects, r) }
-
 func (c Case) query(t testing.TB, subjects []model.Subject) source.Query {
 	t.Helper()
 	region, loc := c.Region, c.Location
@@ -64,10 +45,7 @@ func (c Case) query(t testing.TB, subjects []model.Subject) source.Query {
 		region = "GB"
 	}
 	if loc == nil {
-		var err error
-		if loc, err = time.LoadLocation("Europe/London"); err != nil {
-			t.Fatal(err)
-		}
+		loc = London(t)
 	}
 	m, err := source.NewMatcher(subjects, region, loc)
 	if err != nil {
@@ -76,12 +54,12 @@ func (c Case) query(t testing.TB, subjects []model.Subject) source.Query {
 	return source.Query{Subjects: subjects, Matcher: m}
 }
 
-func key(e emitted) string { return fmt.Sprintf("%s|%s|%v", e.subject, e.dataset, e.rec) }
+func key(e Emitted) string { return fmt.Sprintf("%s|%s|%v", e.Subject, e.Dataset.Name, e.Record) }
 
 // Run checks the connector's contract.
 func Run(t *testing.T, c Case) {
 	ctx := context.Background()
-	var all *sink
+	var all *Recorder
 	t.Run("Identity", func(t *testing.T) {
 		s := c.New(t)
 		if s.Name() == "" || s.Kind() == "" {
@@ -90,7 +68,7 @@ func Run(t *testing.T, c Case) {
 	})
 	t.Run("AllSubjects", func(t *testing.T) {
 		s := c.New(t)
-		all = &sink{}
+		all = &Recorder{T: t}
 		st, err := s.Fetch(ctx, c.query(t, c.Subjects), all)
 		if err != nil {
 			t.Fatal(err)
@@ -100,23 +78,20 @@ func Run(t *testing.T, c Case) {
 			ids[subj.ID] = true
 		}
 		got := map[string]map[string]int{}
-		for _, e := range all.emits {
-			d := model.DatasetByName(e.dataset)
+		for _, e := range all.Records { // the Recorder has checked each against its dataset
+			d := model.DatasetByName(e.Dataset.Name)
 			if d == nil {
-				t.Fatalf("record for unknown dataset %q", e.dataset)
+				t.Fatalf("record for unknown dataset %q", e.Dataset.Name)
 			}
-			if err := d.Check(e.rec); err != nil {
-				t.Errorf("bad record: %v", err)
+			if !ids[e.Subject] {
+				t.Errorf("record for subject %q, who was not asked for", e.Subject)
 			}
-			if !ids[e.subject] {
-				t.Errorf("record for subject %q, who was not asked for", e.subject)
+			if got[e.Subject] == nil {
+				got[e.Subject] = map[string]int{}
 			}
-			if got[e.subject] == nil {
-				got[e.subject] = map[string]int{}
-			}
-			got[e.subject][e.dataset]++
-			if i := d.Index("source"); i >= 0 && e.rec[i] != s.Name() {
-				t.Errorf("record's source column is %q, want the source's name %q", e.rec[i], s.Name())
+			got[e.Subject][d.Name]++
+			if i := d.Index("source"); i >= 0 && e.Record[i] != s.Name() {
+				t.Errorf("record's source column is %q, want the source's name %q", e.Record[i], s.Name())
 			}
 		}
 		want := c.Want
@@ -128,17 +103,17 @@ func Run(t *testing.T, c Case) {
 				t.Errorf("subject %s: got %v records, want %v", subj, got[subj], want[subj])
 			}
 		}
-		if st.Selected != int64(len(all.emits)) {
-			t.Errorf("Stats.Selected = %d, but %d records were emitted", st.Selected, len(all.emits))
+		if st.Selected != int64(len(all.Records)) {
+			t.Errorf("Stats.Selected = %d, but %d records were emitted", st.Selected, len(all.Records))
 		}
-		if st.Rejected != c.Rejected || int64(len(all.rejects)) != c.Rejected {
-			t.Errorf("Stats.Rejected = %d with %d rejections reported, want %d", st.Rejected, len(all.rejects), c.Rejected)
+		if st.Rejected != c.Rejected || int64(len(all.Rejects)) != c.Rejected {
+			t.Errorf("Stats.Rejected = %d with %d rejections reported, want %d", st.Rejected, len(all.Rejects), c.Rejected)
 		}
 		if st.Read < st.Rejected {
 			t.Errorf("Stats.Read %d < Stats.Rejected %d", st.Read, st.Rejected)
 		}
 		values := identifierValues(c.Subjects)
-		for _, r := range all.rejects {
+		for _, r := range all.Rejects {
 			if r.Source != s.Name() || r.Reason == "" {
 				t.Errorf("rejection %+v: want Source %q and a reason", r, s.Name())
 			}
@@ -157,17 +132,17 @@ func Run(t *testing.T, c Case) {
 		// for one subject must give exactly that subject's share.
 		for _, subj := range c.Subjects {
 			s := c.New(t)
-			one := &sink{}
+			one := &Recorder{T: t}
 			if _, err := s.Fetch(ctx, c.query(t, []model.Subject{subj}), one); err != nil {
 				t.Fatal(err)
 			}
 			var a, b []string
-			for _, e := range all.emits {
-				if e.subject == subj.ID {
+			for _, e := range all.Records {
+				if e.Subject == subj.ID {
 					a = append(a, key(e))
 				}
 			}
-			for _, e := range one.emits {
+			for _, e := range one.Records {
 				b = append(b, key(e))
 			}
 			sort.Strings(a)
@@ -179,12 +154,12 @@ func Run(t *testing.T, c Case) {
 	})
 	t.Run("NoSubjects", func(t *testing.T) {
 		s := c.New(t)
-		k := &sink{}
+		k := &Recorder{T: t}
 		if _, err := s.Fetch(ctx, c.query(t, nil), k); err != nil {
 			t.Fatal(err)
 		}
-		if len(k.emits) != 0 {
-			t.Errorf("%d records emitted with no subjects", len(k.emits))
+		if len(k.Records) != 0 {
+			t.Errorf("%d records emitted with no subjects", len(k.Records))
 		}
 	})
 	t.Run("Repeatable", func(t *testing.T) {
@@ -192,15 +167,15 @@ func Run(t *testing.T, c Case) {
 			t.Skip("AllSubjects failed")
 		}
 		s := c.New(t)
-		again := &sink{}
+		again := &Recorder{T: t}
 		if _, err := s.Fetch(ctx, c.query(t, c.Subjects), again); err != nil {
 			t.Fatal(err)
 		}
-		if len(again.emits) != len(all.emits) {
-			t.Fatalf("second Fetch emitted %d records, first %d", len(again.emits), len(all.emits))
+		if len(again.Records) != len(all.Records) {
+			t.Fatalf("second Fetch emitted %d records, first %d", len(again.Records), len(all.Records))
 		}
-		for i := range again.emits {
-			if key(again.emits[i]) != key(all.emits[i]) {
+		for i := range again.Records {
+			if key(again.Records[i]) != key(all.Records[i]) {
 				t.Fatalf("record %d differs between two Fetches", i)
 			}
 		}
@@ -209,19 +184,18 @@ func Run(t *testing.T, c Case) {
 		s := c.New(t)
 		cctx, cancel := context.WithCancel(ctx)
 		cancel()
-		_, err := s.Fetch(cctx, c.query(t, c.Subjects), &sink{})
+		_, err := s.Fetch(cctx, c.query(t, c.Subjects), &Recorder{T: t})
 		if !errors.Is(err, context.Canceled) {
 			t.Errorf("Fetch with a cancelled context: err = %v, want context.Canceled", err)
 		}
 	})
 	t.Run("SinkError", func(t *testing.T) {
-		if all == nil || len(all.emits) == 0 {
+		if all == nil || len(all.Records) == 0 {
 			t.Skip("no records to emit")
 		}
 		s := c.New(t)
-		boom := errors.New("sink full")
-		_, err := s.Fetch(ctx, c.query(t, c.Subjects), &sink{fail: boom})
-		if !errors.Is(err, boom) {
+		_, err := s.Fetch(ctx, c.query(t, c.Subjects), &Recorder{T: t, FailOn: 1})
+		if !errors.Is(err, ErrSinkFull) {
 			t.Errorf("a failing sink: err = %v, want it passed through", err)
 		}
 	})

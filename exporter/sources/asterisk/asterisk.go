@@ -145,24 +145,16 @@ func (c *CSV) Kind() string { return KindName }
 // resolveTimes and match for the rules.
 func (c *CSV) Fetch(ctx context.Context, q source.Query, sink source.Sink) (source.Stats, error) {
 	var st source.Stats
-	if q.Matcher == nil {
-		return st, fmt.Errorf("source %q: query has no matcher", c.name)
-	}
-	files, err := c.files()
+	files, err := source.Files(c.name, q, c.cfg.Paths)
 	if err != nil {
 		return st, err
 	}
 	sc := c.newScan(ctx, q, sink, &st)
-	for _, path := range files {
-		if err := ctx.Err(); err != nil {
-			return st, err
-		}
-		if err := sc.file(path); err != nil {
-			return st, err
-		}
+	if err := source.EachFile(ctx, c.name, files, sc.read); err != nil {
+		return st, err
 	}
 	if c.cfg.Strict && st.Rejected > 0 {
-		return st, fmt.Errorf("source %q: %d row(s) could not be read (strict mode)", c.name, st.Rejected)
+		return st, source.StrictError(c.name, st.Rejected, "row(s)")
 	}
 	return st, nil
 }
@@ -181,12 +173,6 @@ func (c *CSV) newScan(ctx context.Context, q source.Query, sink source.Sink, st 
 		rname: c.loc.String(),
 		calls: NewCalls(c.name, q, want.wants, sink, st),
 	}
-}
-
-// files expands the globs: sorted, without duplicates; a glob that
-// matches nothing is an error.
-func (c *CSV) files() ([]string, error) {
-	return source.ExpandPaths(c.name, c.cfg.Paths)
 }
 
 // Column positions of the 16 base columns.

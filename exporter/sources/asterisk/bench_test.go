@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/dsar-tool/dsar/exporter/model"
+	"github.com/dsar-tool/dsar/exporter/source/sourcetest"
 	"github.com/dsar-tool/dsar/samples/gencdr/cdrgen"
 )
 
@@ -40,13 +41,13 @@ func BenchmarkScan(b *testing.B) {
 		{Kind: model.KindPhone, Value: s.Phone},
 	}}}
 	c := newCSV(b, Config{Paths: []string{path}, ExtraColumns: []string{"uniqueid", "userfield"}})
-	q := query(b, subjects)
+	q := sourcetest.Query(b, subjects)
 
 	b.SetBytes(fi.Size())
 	b.ReportAllocs()
 	var selected int64
 	for b.Loop() {
-		sink := &memSink{t: b}
+		sink := newSink(b)
 		st, err := c.Fetch(context.Background(), q, sink)
 		if err != nil {
 			b.Fatal(err)

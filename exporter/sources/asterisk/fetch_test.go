@@ -10,6 +10,7 @@ import (
 
 	"github.com/dsar-tool/dsar/exporter/model"
 	"github.com/dsar-tool/dsar/exporter/source"
+	"github.com/dsar-tool/dsar/exporter/source/sourcetest"
 )
 
 func TestNewValidates(t *testing.T) {
@@ -58,7 +59,7 @@ func TestNewValidates(t *testing.T) {
 
 // TestNewCopiesConfig checks that the caller's slices are not kept.
 func TestNewCopiesConfig(t *testing.T) {
-	paths := []string{writeFile(t, "Master.csv", at("2025-02-03", row{src: "4321", dst: "4399"}).String())}
+	paths := []string{sourcetest.WriteFile(t, "Master.csv", at("2025-02-03", row{src: "4321", dst: "4399"}).String())}
 	extra := []string{"uniqueid", "userfield"}
 	c, err := New("pbx", Config{Paths: paths, Timezone: "Europe/London", ExtraColumns: extra})
 	if err != nil {
@@ -66,9 +67,9 @@ func TestNewCopiesConfig(t *testing.T) {
 	}
 	paths[0] = "/nonexistent"
 	extra[0] = "bogus"
-	sink := &memSink{t: t}
-	if _, err := c.Fetch(context.Background(), query(t, sampleSubjects()), sink); err != nil || len(sink.recs) != 1 {
-		t.Errorf("err %v, %d records", err, len(sink.recs))
+	sink := newSink(t)
+	if _, err := c.Fetch(context.Background(), sourcetest.Query(t, sampleSubjects()), sink); err != nil || len(sink.Records) != 1 {
+		t.Errorf("err %v, %d records", err, len(sink.Records))
 	}
 }
 
@@ -76,7 +77,7 @@ func TestMissingFile(t *testing.T) {
 	dir := t.TempDir()
 	c := newCSV(t, Config{Paths: []string{filepath.Join(dir, "Master*.csv")}})
 	subjects := sampleSubjects()
-	_, err := c.Fetch(context.Background(), query(t, subjects), &memSink{t: t})
+	_, err := c.Fetch(context.Background(), sourcetest.Query(t, subjects), newSink(t))
 	if !errors.Is(err, source.ErrNoFiles) {
 		t.Fatalf("error %v, want one wrapping source.ErrNoFiles", err)
 	}
@@ -92,9 +93,9 @@ func TestMissingFile(t *testing.T) {
 		}
 	}
 	// One glob matching and one not is an error too.
-	good := writeFile(t, "Master.csv", "")
+	good := sourcetest.WriteFile(t, "Master.csv", "")
 	c = newCSV(t, Config{Paths: []string{good, filepath.Join(dir, "Master-old*.csv")}})
-	if _, err := c.Fetch(context.Background(), query(t, subjects), &memSink{t: t}); !errors.Is(err, source.ErrNoFiles) {
+	if _, err := c.Fetch(context.Background(), sourcetest.Query(t, subjects), newSink(t)); !errors.Is(err, source.ErrNoFiles) {
 		t.Errorf("second glob matching nothing: %v", err)
 	}
 	// A glob matching a directory.
@@ -102,7 +103,7 @@ func TestMissingFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	c = newCSV(t, Config{Paths: []string{filepath.Join(dir, "Master*.csv")}})
-	if _, err := c.Fetch(context.Background(), query(t, subjects), &memSink{t: t}); err == nil || !strings.Contains(err.Error(), "directory") {
+	if _, err := c.Fetch(context.Background(), sourcetest.Query(t, subjects), newSink(t)); err == nil || !strings.Contains(err.Error(), "directory") {
 		t.Errorf("glob matching a directory: %v", err)
 	}
 }
@@ -133,14 +134,14 @@ func TestGlobs(t *testing.T) {
 		filepath.Join(dir, "Master-a.csv"),
 		filepath.Join(dir, ".", "Master-b.csv"),
 	}, ExtraColumns: []string{"uniqueid", "userfield"}})
-	sink := &memSink{t: t}
-	st, err := c.Fetch(context.Background(), query(t, sampleSubjects()), sink)
+	sink := newSink(t)
+	st, err := c.Fetch(context.Background(), sourcetest.Query(t, sampleSubjects()), sink)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var refs []string
-	for _, e := range sink.recs {
-		refs = append(refs, get(e.rec, "source_ref").(string))
+	for _, e := range sink.Records {
+		refs = append(refs, get(e.Record, "source_ref").(string))
 	}
 	if got := strings.Join(refs, " "); got != "Master-a.csv:1 Master-b.csv:1 Master.csv:1" || st.Read != 3 {
 		t.Errorf("read %s (stats %+v)", got, st)
@@ -189,13 +190,13 @@ func TestRejections(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if st.Read != 3 || st.Rejected != 1 || st.Selected != 2 || len(sink.recs) != 2 {
-				t.Fatalf("stats %+v, %d records, rejects %+v", st, len(sink.recs), sink.rejects)
+			if st.Read != 3 || st.Rejected != 1 || st.Selected != 2 || len(sink.Records) != 2 {
+				t.Fatalf("stats %+v, %d records, rejects %+v", st, len(sink.Records), sink.Rejects)
 			}
-			if len(sink.rejects) != 1 {
-				t.Fatalf("rejects %+v", sink.rejects)
+			if len(sink.Rejects) != 1 {
+				t.Fatalf("rejects %+v", sink.Rejects)
 			}
-			rj := sink.rejects[0]
+			rj := sink.Rejects[0]
 			if rj.Source != "pbx" || rj.File != "Master.csv" || rj.Line != 2 || rj.Reason != tc.reason {
 				t.Errorf("rejection %+v, want pbx Master.csv line 2 %q", rj, tc.reason)
 			}
@@ -242,18 +243,18 @@ func TestUnterminatedQuote(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if st.Read != tc.read || len(sink.recs) != tc.good {
-				t.Errorf("stats %+v, %d records, rejects %+v", st, len(sink.recs), sink.rejects)
+			if st.Read != tc.read || len(sink.Records) != tc.good {
+				t.Errorf("stats %+v, %d records, rejects %+v", st, len(sink.Records), sink.Rejects)
 			}
 			found := false
-			for _, rj := range sink.rejects {
+			for _, rj := range sink.Rejects {
 				if rj.Line == tc.line && rj.Reason == "unterminated quote" {
 					found = true
 				}
 				assertNoContent(t, rj, broken)
 			}
 			if !found {
-				t.Errorf("no unterminated-quote rejection at line %d: %+v", tc.line, sink.rejects)
+				t.Errorf("no unterminated-quote rejection at line %d: %+v", tc.line, sink.Rejects)
 			}
 		})
 	}
@@ -267,20 +268,20 @@ func TestOverlongRow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Read != 6 || len(sink.recs) != 3 {
-		t.Errorf("stats %+v, %d records, rejects %+v", st, len(sink.recs), sink.rejects)
+	if st.Read != 6 || len(sink.Records) != 3 {
+		t.Errorf("stats %+v, %d records, rejects %+v", st, len(sink.Records), sink.Rejects)
 	}
 	want := []model.Rejection{
 		{Source: "pbx", File: "Master.csv", Line: 2, Reason: "record longer than 1 MiB"},
 		{Source: "pbx", File: "Master.csv", Line: 4, Reason: "unterminated quote"},
 		{Source: "pbx", File: "Master.csv", Line: 5, Reason: "expected 18 fields (16 + extra_columns), got 1"},
 	}
-	if len(sink.rejects) != len(want) {
-		t.Fatalf("rejects %+v", sink.rejects)
+	if len(sink.Rejects) != len(want) {
+		t.Fatalf("rejects %+v", sink.Rejects)
 	}
 	for i := range want {
-		if sink.rejects[i] != want[i] {
-			t.Errorf("reject %d: %+v, want %+v", i, sink.rejects[i], want[i])
+		if sink.Rejects[i] != want[i] {
+			t.Errorf("reject %d: %+v, want %+v", i, sink.Rejects[i], want[i])
 		}
 	}
 	// A row of exactly the limit is read.
@@ -291,7 +292,7 @@ func TestOverlongRow(t *testing.T) {
 		t.Fatalf("row of %d bytes", len(r.String()))
 	}
 	sink, st, err = fetch(t, Config{}, r.String(), sampleSubjects())
-	if err != nil || st.Rejected != 0 || len(sink.recs) != 1 {
+	if err != nil || st.Rejected != 0 || len(sink.Records) != 1 {
 		t.Errorf("row at the limit: err %v stats %+v", err, st)
 	}
 }
@@ -322,20 +323,20 @@ func TestLineEndings(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st.Read != 3 || st.Rejected != 0 || len(sink.recs) != 3 {
-			t.Errorf("%s: stats %+v rejects %+v", name, st, sink.rejects)
+		if st.Read != 3 || st.Rejected != 0 || len(sink.Records) != 3 {
+			t.Errorf("%s: stats %+v rejects %+v", name, st, sink.Rejects)
 			continue
 		}
-		for i, e := range sink.recs {
-			if got := get(e.rec, "unique_id"); got != rows[i].uid {
+		for i, e := range sink.Records {
+			if got := get(e.Record, "unique_id"); got != rows[i].uid {
 				t.Errorf("%s: record %d unique_id %q", name, i, got)
 			}
-			if get(e.rec, "user_field") != "" || get(e.rec, "outcome_raw") != "ANSWERED" {
-				t.Errorf("%s: record %d holds a CR: %q", name, i, e.rec)
+			if get(e.Record, "user_field") != "" || get(e.Record, "outcome_raw") != "ANSWERED" {
+				t.Errorf("%s: record %d holds a CR: %q", name, i, e.Record)
 			}
 		}
-		if get(sink.recs[1].rec, "answer_utc") != nil {
-			t.Errorf("%s: unset answer read as %v", name, get(sink.recs[1].rec, "answer_utc"))
+		if get(sink.Records[1].Record, "answer_utc") != nil {
+			t.Errorf("%s: unset answer read as %v", name, get(sink.Records[1].Record, "answer_utc"))
 		}
 	}
 }
@@ -357,14 +358,14 @@ func TestMultilineRecord(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st.Read != 3 || st.Rejected != 0 || len(sink.recs) != 3 {
-			t.Fatalf("crlf %v: stats %+v rejects %+v", crlf, st, sink.rejects)
+		if st.Read != 3 || st.Rejected != 0 || len(sink.Records) != 3 {
+			t.Fatalf("crlf %v: stats %+v rejects %+v", crlf, st, sink.Rejects)
 		}
-		if got := get(sink.recs[1].rec, "user_field"); got != wantUser {
+		if got := get(sink.Records[1].Record, "user_field"); got != wantUser {
 			t.Errorf("crlf %v: user_field %q", crlf, got)
 		}
 		for i, ref := range []string{"Master.csv:1", "Master.csv:2", "Master.csv:6"} {
-			if got := get(sink.recs[i].rec, "source_ref"); got != ref {
+			if got := get(sink.Records[i].Record, "source_ref"); got != ref {
 				t.Errorf("crlf %v: record %d source_ref %q, want %q", crlf, i, got, ref)
 			}
 		}
@@ -378,7 +379,7 @@ func TestStrict(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `"pbx"`) || !strings.Contains(err.Error(), "1 row(s)") {
 		t.Fatalf("strict with a bad row: err %v", err)
 	}
-	if st.Read != 3 || st.Rejected != 1 || len(sink.rejects) != 1 {
+	if st.Read != 3 || st.Rejected != 1 || len(sink.Rejects) != 1 {
 		t.Errorf("strict reads the whole file first: stats %+v", st)
 	}
 	if _, _, err := fetch(t, Config{Strict: true}, good+good, sampleSubjects()); err != nil {
@@ -391,23 +392,23 @@ func TestStrict(t *testing.T) {
 
 func TestFetchErrors(t *testing.T) {
 	good := at("2025-02-03", row{src: "4321", dst: "4399", ch: "PJSIP/4321-00000001"}).String()
-	c := newCSV(t, Config{Paths: []string{writeFile(t, "Master.csv", strings.Repeat(good, 3*ctxEvery))}, ExtraColumns: []string{"uniqueid", "userfield"}})
+	c := newCSV(t, Config{Paths: []string{sourcetest.WriteFile(t, "Master.csv", strings.Repeat(good, 3*ctxEvery))}, ExtraColumns: []string{"uniqueid", "userfield"}})
 
-	if _, err := c.Fetch(context.Background(), source.Query{}, &memSink{t: t}); err == nil {
+	if _, err := c.Fetch(context.Background(), source.Query{}, newSink(t)); err == nil {
 		t.Error("no matcher: no error")
 	}
 
 	// A sink error stops the Fetch and is returned.
-	sink := &memSink{t: t, failOn: 2}
-	st, err := c.Fetch(context.Background(), query(t, sampleSubjects()), sink)
-	if !errors.Is(err, errSinkFull) || len(sink.recs) != 2 || st.Read != 2 {
-		t.Errorf("sink error: err %v, %d records, stats %+v", err, len(sink.recs), st)
+	sink := &sourcetest.Recorder{T: t, Dataset: model.Calls, FailOn: 2}
+	st, err := c.Fetch(context.Background(), sourcetest.Query(t, sampleSubjects()), sink)
+	if !errors.Is(err, sourcetest.ErrSinkFull) || len(sink.Records) != 2 || st.Read != 2 {
+		t.Errorf("sink error: err %v, %d records, stats %+v", err, len(sink.Records), st)
 	}
 
 	// Cancelled before: nothing is read.
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	st, err = c.Fetch(ctx, query(t, sampleSubjects()), &memSink{t: t})
+	st, err = c.Fetch(ctx, sourcetest.Query(t, sampleSubjects()), newSink(t))
 	if !errors.Is(err, context.Canceled) || st.Read != 0 {
 		t.Errorf("cancelled: err %v, stats %+v", err, st)
 	}
@@ -415,21 +416,21 @@ func TestFetchErrors(t *testing.T) {
 	// Cancelled while reading: stops within ctxEvery rows.
 	ctx, cancel = context.WithCancel(context.Background())
 	defer cancel()
-	cs := &cancelSink{memSink: memSink{t: t}, cancel: cancel}
-	st, err = c.Fetch(ctx, query(t, sampleSubjects()), cs)
+	cs := &cancelSink{Recorder: sourcetest.Recorder{T: t, Dataset: model.Calls}, cancel: cancel}
+	st, err = c.Fetch(ctx, sourcetest.Query(t, sampleSubjects()), cs)
 	if !errors.Is(err, context.Canceled) || st.Read > ctxEvery {
 		t.Errorf("cancelled while reading: err %v, stats %+v", err, st)
 	}
 }
 
 type cancelSink struct {
-	memSink
+	sourcetest.Recorder
 	cancel func()
 }
 
 func (s *cancelSink) Emit(subject string, d *model.Dataset, rec model.Record) error {
 	s.cancel()
-	return s.memSink.Emit(subject, d, rec)
+	return s.Recorder.Emit(subject, d, rec)
 }
 
 // TestQuotedIntegers checks that integers in quotes (which cdr_csv does
@@ -438,7 +439,7 @@ func TestQuotedIntegers(t *testing.T) {
 	good := at("2025-02-03", row{src: "4321", dst: "4399", ch: "PJSIP/4321-00000001"}).String()
 	quoted := strings.Replace(good, ",60,55,", `,"60","55",`, 1)
 	sink, st, err := fetch(t, Config{}, quoted, sampleSubjects())
-	if err != nil || st.Rejected != 0 || len(sink.recs) != 1 || get(sink.recs[0].rec, "duration_s") != int64(60) {
-		t.Errorf("err %v stats %+v rejects %+v", err, st, sink.rejects)
+	if err != nil || st.Rejected != 0 || len(sink.Records) != 1 || get(sink.Records[0].Record, "duration_s") != int64(60) {
+		t.Errorf("err %v stats %+v rejects %+v", err, st, sink.Rejects)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dsar-tool/dsar/exporter/source"
+	"github.com/dsar-tool/dsar/exporter/source/sourcetest"
 )
 
 // reasonRE is every rejection reason the connector gives: fixed text with
@@ -27,7 +28,7 @@ var reasonRE = regexp.MustCompile(`^(` +
 
 // FuzzParseRecord feeds arbitrary file content through the reader. It
 // must never panic; every emitted record must pass model.Calls.Check (the
-// memSink checks); every rejection must be a fixed reason at a real line.
+// Recorder checks); every rejection must be a fixed reason at a real line.
 func FuzzParseRecord(f *testing.F) {
 	data, err := os.ReadFile(sampleCSV)
 	if err != nil {
@@ -54,34 +55,34 @@ func FuzzParseRecord(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	q := query(f, sampleSubjects())
+	q := sourcetest.Query(f, sampleSubjects())
 	f.Fuzz(func(t *testing.T, data []byte) {
-		sink := &memSink{t: t}
+		sink := newSink(t)
 		var st source.Stats
 		sc := c.newScan(context.Background(), q, sink, &st)
 		if err := sc.read(bytes.NewReader(data), "Master.csv"); err != nil {
 			t.Fatalf("read: %v", err)
 		}
 		nlines := int64(bytes.Count(data, []byte{'\n'}) + 1)
-		if st.Selected != int64(len(sink.recs)) || st.Rejected != int64(len(sink.rejects)) || st.Rejected > st.Read || st.Read > nlines {
-			t.Fatalf("stats %+v: %d records, %d rejects, %d lines", st, len(sink.recs), len(sink.rejects), nlines)
+		if st.Selected != int64(len(sink.Records)) || st.Rejected != int64(len(sink.Rejects)) || st.Rejected > st.Read || st.Read > nlines {
+			t.Fatalf("stats %+v: %d records, %d rejects, %d lines", st, len(sink.Records), len(sink.Rejects), nlines)
 		}
-		for _, rj := range sink.rejects {
+		for _, rj := range sink.Rejects {
 			if rj.Source != "pbx" || rj.File != "Master.csv" || rj.Line < 1 || rj.Line > nlines || !reasonRE.MatchString(rj.Reason) {
 				t.Errorf("rejection %+v", rj)
 			}
 		}
-		for _, e := range sink.recs {
-			ref, _ := get(e.rec, "source_ref").(string)
+		for _, e := range sink.Records {
+			ref, _ := get(e.Record, "source_ref").(string)
 			n, err := strconv.ParseInt(strings.TrimPrefix(ref, "Master.csv:"), 10, 64)
 			if err != nil || n < 1 || n > nlines {
 				t.Errorf("source_ref %q", ref)
 			}
-			if get(e.rec, "leg") != int64(0) || get(e.rec, "source") != "pbx" || get(e.rec, "call_id") == "" {
-				t.Errorf("record %v", e.rec)
+			if get(e.Record, "leg") != int64(0) || get(e.Record, "source") != "pbx" || get(e.Record, "call_id") == "" {
+				t.Errorf("record %v", e.Record)
 			}
 			for _, col := range []string{"start_utc", "answer_utc", "end_utc"} {
-				if v, ok := get(e.rec, col).(time.Time); ok && v.Location() != time.UTC {
+				if v, ok := get(e.Record, col).(time.Time); ok && v.Location() != time.UTC {
 					t.Errorf("%s in %v", col, v.Location())
 				}
 			}

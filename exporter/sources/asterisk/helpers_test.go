@@ -2,95 +2,24 @@ package asterisk
 
 import (
 	"context"
-	"errors"
-	"os"
-	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/dsar-tool/dsar/exporter/model"
 	"github.com/dsar-tool/dsar/exporter/source"
+	"github.com/dsar-tool/dsar/exporter/source/sourcetest"
 )
 
-type emitted struct {
-	subject string
-	rec     model.Record
+// newSink returns a sink that checks every record, which must be a call.
+func newSink(t testing.TB) *sourcetest.Recorder {
+	return &sourcetest.Recorder{T: t, Dataset: model.Calls}
 }
 
-// memSink keeps what a Fetch hands over and checks every record.
-type memSink struct {
-	t       testing.TB
-	recs    []emitted
-	rejects []model.Rejection
-	failOn  int // Emit fails on this call (1-based); 0 never
-}
-
-func (s *memSink) Emit(subject string, d *model.Dataset, rec model.Record) error {
-	if d != model.Calls {
-		s.t.Errorf("emitted to dataset %s", d.Name)
-	}
-	if err := d.Check(rec); err != nil {
-		s.t.Errorf("bad record: %v", err)
-	}
-	s.recs = append(s.recs, emitted{subject, rec})
-	if s.failOn > 0 && len(s.recs) == s.failOn {
-		return errSinkFull
-	}
-	return nil
-}
-
-func (s *memSink) Reject(r model.Rejection) { s.rejects = append(s.rejects, r) }
-
-var errSinkFull = errors.New("sink full")
-
-// get returns the named column of rec.
-func get(rec model.Record, col string) any {
-	i := model.Calls.Index(col)
-	if i < 0 {
-		panic("no column " + col)
-	}
-	return rec[i]
-}
-
-func (s *memSink) bySubject(id string) []model.Record {
-	var out []model.Record
-	for _, e := range s.recs {
-		if e.subject == id {
-			out = append(out, e.rec)
-		}
-	}
-	return out
-}
-
-func london(t testing.TB) *time.Location {
-	t.Helper()
-	loc, err := time.LoadLocation("Europe/London")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return loc
-}
-
-func date(s string) time.Time {
-	t, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
+// get returns the named column of a calls record.
+func get(rec model.Record, col string) any { return sourcetest.Col(model.Calls, rec, col) }
 
 // sampleSubjects mirrors samples/subjects.yaml.
 func sampleSubjects() []model.Subject {
-	id := func(kind, value, from, to string) model.Identifier {
-		i := model.Identifier{Kind: kind, Value: value}
-		if from != "" {
-			i.From = date(from)
-		}
-		if to != "" {
-			i.To = date(to)
-		}
-		return i
-	}
+	id := sourcetest.ID
 	return []model.Subject{
 		{ID: "S-1001", Name: "Alex Example", Identifiers: []model.Identifier{
 			id(model.KindExtension, "4321", "2024-09-01", ""),
@@ -123,25 +52,6 @@ func sampleSubjects() []model.Subject {
 	}
 }
 
-func query(t testing.TB, subjects []model.Subject) source.Query {
-	t.Helper()
-	m, err := source.NewMatcher(subjects, "GB", london(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return source.Query{Subjects: subjects, Matcher: m}
-}
-
-// writeFile writes content to a new file in a temporary folder.
-func writeFile(t testing.TB, name, content string) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 func newCSV(t testing.TB, cfg Config) *CSV {
 	t.Helper()
 	if cfg.Timezone == "" {
@@ -155,17 +65,17 @@ func newCSV(t testing.TB, cfg Config) *CSV {
 }
 
 // fetch runs one Fetch over content (18-column layout unless cfg says).
-func fetch(t testing.TB, cfg Config, content string, subjects []model.Subject) (*memSink, source.Stats, error) {
+func fetch(t testing.TB, cfg Config, content string, subjects []model.Subject) (*sourcetest.Recorder, source.Stats, error) {
 	t.Helper()
 	if cfg.Paths == nil {
-		cfg.Paths = []string{writeFile(t, "Master.csv", content)}
+		cfg.Paths = []string{sourcetest.WriteFile(t, "Master.csv", content)}
 	}
 	if cfg.ExtraColumns == nil {
 		cfg.ExtraColumns = []string{"uniqueid", "userfield"}
 	}
 	c := newCSV(t, cfg)
-	sink := &memSink{t: t}
-	st, err := c.Fetch(context.Background(), query(t, subjects), sink)
+	sink := newSink(t)
+	st, err := c.Fetch(context.Background(), sourcetest.Query(t, subjects), sink)
 	return sink, st, err
 }
 

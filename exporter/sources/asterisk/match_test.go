@@ -9,6 +9,7 @@ import (
 
 	"github.com/dsar-tool/dsar/exporter/model"
 	"github.com/dsar-tool/dsar/exporter/source"
+	"github.com/dsar-tool/dsar/exporter/source/sourcetest"
 )
 
 // at returns a row at the given local date (12:00-12:01, answered).
@@ -20,10 +21,10 @@ func at(day string, r row) row {
 
 // hits summarises what a sink received: "subject role subject_number" per
 // record, sorted.
-func hits(s *memSink) []string {
+func hits(s *sourcetest.Recorder) []string {
 	var out []string
-	for _, e := range s.recs {
-		out = append(out, fmt.Sprintf("%s %s %s", e.subject, get(e.rec, "subject_role"), get(e.rec, "subject_number")))
+	for _, e := range s.Records {
+		out = append(out, fmt.Sprintf("%s %s %s", e.Subject, get(e.Record, "subject_role"), get(e.Record, "subject_number")))
 	}
 	sort.Strings(out)
 	return out
@@ -125,7 +126,7 @@ func TestMatching(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			sink, st, err := fetch(t, Config{}, tc.r.String(), sampleSubjects())
 			if err != nil || st.Rejected != 0 {
-				t.Fatalf("err %v stats %+v rejects %+v", err, st, sink.rejects)
+				t.Fatalf("err %v stats %+v rejects %+v", err, st, sink.Rejects)
 			}
 			got := hits(sink)
 			if strings.Join(got, "; ") != strings.Join(tc.want, "; ") {
@@ -157,7 +158,7 @@ func TestMatchPhoneForms(t *testing.T) {
 	if got := hits(sink); len(got) != 1 || got[0] != "S-1002 caller +442079460312" {
 		t.Fatalf("got %q", got)
 	}
-	if got := get(sink.recs[0].rec, "other_number"); got != "+447700900461" {
+	if got := get(sink.Records[0].Record, "other_number"); got != "+447700900461" {
 		t.Errorf("other_number %q", got)
 	}
 	for _, dst := range []string{"01632960556", "0163296055", "016329605550", "+4416329605551", "441632960", "1632960555x", "01632960555#"} {
@@ -208,7 +209,7 @@ func TestReassignedExtension(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n := len(sink.recs); (day == "2024-08-31") != (n == 0) {
+		if n := len(sink.Records); (day == "2024-08-31") != (n == 0) {
 			t.Errorf("%s: %d records", day, n)
 		}
 	}
@@ -218,7 +219,7 @@ func TestReassignedExtension(t *testing.T) {
 // subjects than the query asks for emits only the asked-for ones.
 func TestOnlyWantedSubjects(t *testing.T) {
 	all := sampleSubjects()
-	m, err := source.NewMatcher(all, "GB", london(t))
+	m, err := source.NewMatcher(all, "GB", sourcetest.London(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,11 +229,11 @@ func TestOnlyWantedSubjects(t *testing.T) {
 			zoe = append(zoe, s)
 		}
 	}
-	c := newCSV(t, Config{Paths: []string{writeFile(t, "Master.csv",
+	c := newCSV(t, Config{Paths: []string{sourcetest.WriteFile(t, "Master.csv",
 		at("2025-02-03", row{src: "4321", dst: "1432", ch: "PJSIP/4321-00000001", dch: "PJSIP/1432-00000002"}).String()+
 			at("2025-02-04", row{src: "4321", dst: "4312", ch: "PJSIP/4321-00000001", dch: "PJSIP/siobhan-desk-00000002"}).String())},
 		ExtraColumns: []string{"uniqueid", "userfield"}})
-	sink := &memSink{t: t}
+	sink := newSink(t)
 	st, err := c.Fetch(context.Background(), source.Query{Subjects: zoe, Matcher: m}, sink)
 	if err != nil {
 		t.Fatal(err)
@@ -242,7 +243,7 @@ func TestOnlyWantedSubjects(t *testing.T) {
 	}
 	// With no subjects in the query, nobody's records are wanted, even
 	// though the matcher knows subjects.
-	sink = &memSink{t: t}
+	sink = newSink(t)
 	st, err = c.Fetch(context.Background(), source.Query{Matcher: m}, sink)
 	if err != nil {
 		t.Fatal(err)
@@ -256,20 +257,20 @@ func TestOnlyWantedSubjects(t *testing.T) {
 // matcher's OutsidePrefixes) is honoured for matching, other_number and
 // direction.
 func TestOutsidePrefix(t *testing.T) {
-	q := query(t, sampleSubjects())
+	q := sourcetest.Query(t, sampleSubjects())
 	q.Matcher.OutsidePrefixes = []string{"9"}
-	c := newCSV(t, Config{Paths: []string{writeFile(t, "Master.csv",
+	c := newCSV(t, Config{Paths: []string{sourcetest.WriteFile(t, "Master.csv",
 		at("2025-02-03", row{src: "4321", dst: "907700900461", ch: "PJSIP/4321-00000001", dch: "PJSIP/trunk-00000002"}).String()+
 			at("2025-02-04", row{src: "07700900461", dst: "901632960555", ch: "PJSIP/trunk-00000001"}).String()+
 			at("2025-02-05", row{src: "4321", dst: "94312", ch: "PJSIP/4321-00000001"}).String())},
 		ExtraColumns: []string{"uniqueid", "userfield"}})
-	sink := &memSink{t: t}
+	sink := newSink(t)
 	if _, err := c.Fetch(context.Background(), q, sink); err != nil {
 		t.Fatal(err)
 	}
 	var got []string
-	for _, e := range sink.recs {
-		got = append(got, fmt.Sprintf("%s %s %s %s", e.subject, get(e.rec, "subject_role"), get(e.rec, "direction"), get(e.rec, "other_number")))
+	for _, e := range sink.Records {
+		got = append(got, fmt.Sprintf("%s %s %s %s", e.Subject, get(e.Record, "subject_role"), get(e.Record, "direction"), get(e.Record, "other_number")))
 	}
 	want := []string{
 		"S-1001 caller outbound +447700900461",
@@ -294,8 +295,8 @@ func TestRecordFields(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(sink.recs) != 2 {
-		t.Fatalf("%d records", len(sink.recs))
+	if len(sink.Records) != 2 {
+		t.Fatalf("%d records", len(sink.Records))
 	}
 	wants := []map[string]any{{
 		"call_id": "1752495600.115", "leg": int64(0), "source": "pbx", "source_ref": "Master.csv:1",
@@ -314,14 +315,14 @@ func TestRecordFields(t *testing.T) {
 		"application": "Dial", "application_data": "PJSIP/4321,30", "account_code": "", "user_field": "", "unique_id": "1736158540.105",
 	}}
 	for i, want := range wants {
-		if sink.recs[i].subject != "S-1001" {
-			t.Errorf("record %d: subject %s", i, sink.recs[i].subject)
+		if sink.Records[i].Subject != "S-1001" {
+			t.Errorf("record %d: subject %s", i, sink.Records[i].Subject)
 		}
 		if len(want) != len(model.Calls.Columns) {
 			t.Fatalf("test covers %d of %d columns", len(want), len(model.Calls.Columns))
 		}
 		for col, v := range want {
-			if got := get(sink.recs[i].rec, col); got != v {
+			if got := get(sink.Records[i].Record, col); got != v {
 				t.Errorf("record %d: %s = %#v, want %#v", i, col, got, v)
 			}
 		}
@@ -346,8 +347,8 @@ func TestDirection(t *testing.T) {
 			t.Fatal(err)
 		}
 		var got []string
-		for _, e := range sink.recs {
-			got = append(got, e.subject+" "+get(e.rec, "direction").(string))
+		for _, e := range sink.Records {
+			got = append(got, e.Subject+" "+get(e.Record, "direction").(string))
 		}
 		sort.Strings(got)
 		if strings.Join(got, "; ") != strings.Join(tc.want, "; ") {
@@ -365,8 +366,8 @@ func TestOutcomeInRecords(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(sink.recs) != 1 || get(sink.recs[0].rec, "outcome") != want || get(sink.recs[0].rec, "outcome_raw") != disp {
-			t.Errorf("%s: got %v", disp, sink.recs)
+		if len(sink.Records) != 1 || get(sink.Records[0].Record, "outcome") != want || get(sink.Records[0].Record, "outcome_raw") != disp {
+			t.Errorf("%s: got %v", disp, sink.Records)
 		}
 	}
 }
@@ -392,10 +393,10 @@ func TestCallID(t *testing.T) {
 	for _, tc := range tests {
 		sink, st, err := fetch(t, Config{ExtraColumns: tc.extra}, tc.line+"\n", sampleSubjects())
 		if err != nil || st.Rejected != 0 {
-			t.Fatalf("%s: err %v, rejects %+v", tc.name, err, sink.rejects)
+			t.Fatalf("%s: err %v, rejects %+v", tc.name, err, sink.Rejects)
 		}
-		if len(sink.recs) != 1 || get(sink.recs[0].rec, "call_id") != tc.want {
-			t.Errorf("%s: got %v, want call_id %q", tc.name, sink.recs, tc.want)
+		if len(sink.Records) != 1 || get(sink.Records[0].Record, "call_id") != tc.want {
+			t.Errorf("%s: got %v, want call_id %q", tc.name, sink.Records, tc.want)
 		}
 	}
 }
@@ -408,7 +409,7 @@ func TestMatchValidAtStart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(sink.recs) != 0 {
+	if len(sink.Records) != 0 {
 		t.Errorf("matched on the end date: %v", hits(sink))
 	}
 }

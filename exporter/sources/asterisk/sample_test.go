@@ -1,7 +1,6 @@
 package asterisk
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -10,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
-	"go.yaml.in/yaml/v3"
 
 	"github.com/dsar-tool/dsar/exporter/model"
 	"github.com/dsar-tool/dsar/exporter/source"
@@ -23,55 +20,12 @@ const (
 	sampleSubjYAML = "../../../samples/subjects.yaml"
 )
 
-// yamlSubject is the shape of a subjects.yaml entry.
-type yamlSubject struct {
-	ID          string `yaml:"id"`
-	Name        string `yaml:"name"`
-	Identifiers []struct {
-		Kind  string `yaml:"kind"`
-		Value string `yaml:"value"`
-		From  string `yaml:"from"`
-		To    string `yaml:"to"`
-	} `yaml:"identifiers"`
-}
-
-// loadYAMLSubjects reads a subjects.yaml into model subjects.
-func loadYAMLSubjects(t testing.TB, data []byte) []model.Subject {
-	t.Helper()
-	var raw []yamlSubject
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&raw); err != nil {
-		t.Fatal(err)
-	}
-	var out []model.Subject
-	for _, r := range raw {
-		s := model.Subject{ID: r.ID, Name: r.Name}
-		for _, id := range r.Identifiers {
-			mid := model.Identifier{Kind: id.Kind, Value: id.Value}
-			if id.From != "" {
-				mid.From = date(id.From)
-			}
-			if id.To != "" {
-				mid.To = date(id.To)
-			}
-			s.Identifiers = append(s.Identifiers, mid)
-		}
-		out = append(out, s)
-	}
-	return out
-}
-
 // TestSampleSubjectsMirrorYAML checks that sampleSubjects() is exactly
 // samples/subjects.yaml.
 func TestSampleSubjectsMirrorYAML(t *testing.T) {
-	data, err := os.ReadFile(sampleSubjYAML)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// The file also serves the other sample sources; compare the kinds
 	// asterisk-csv matches on.
-	got := loadYAMLSubjects(t, data)
+	got := sourcetest.LoadSubjects(t, sampleSubjYAML)
 	for i := range got {
 		var ids []model.Identifier
 		for _, id := range got[i].Identifiers {
@@ -159,26 +113,22 @@ func TestSample(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
-	yml, err := os.ReadFile(sampleSubjYAML)
-	if err != nil {
-		t.Fatal(err)
-	}
-	subjects := loadYAMLSubjects(t, yml)
+	subjects := sourcetest.LoadSubjects(t, sampleSubjYAML)
 	c := newCSV(t, Config{Paths: []string{sampleCSV}, Timezone: "Europe/London", ExtraColumns: []string{"uniqueid", "userfield"}})
-	sink := &memSink{t: t} // checks every record with model.Calls.Check
-	st, err := c.Fetch(context.Background(), query(t, subjects), sink)
+	sink := newSink(t) // checks every record with model.Calls.Check
+	st, err := c.Fetch(context.Background(), sourcetest.Query(t, subjects), sink)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Read != int64(len(lines)) || st.Rejected != 0 || len(sink.rejects) != 0 || st.Selected != int64(len(sink.recs)) {
-		t.Errorf("stats %+v for %d lines, rejects %+v", st, len(lines), sink.rejects)
+	if st.Read != int64(len(lines)) || st.Rejected != 0 || len(sink.Rejects) != 0 || st.Selected != int64(len(sink.Records)) {
+		t.Errorf("stats %+v for %d lines, rejects %+v", st, len(lines), sink.Rejects)
 	}
 	total := 0
 	for _, ex := range sampleExpect {
 		want := strings.Fields(ex.lines)
 		total += len(want)
 		var got []string
-		recs := sink.bySubject(ex.subject)
+		recs := sink.BySubject(ex.subject)
 		for _, r := range recs {
 			if err := model.Calls.Check(r); err != nil {
 				t.Errorf("%s: %v", ex.subject, err)
@@ -207,12 +157,12 @@ func TestSample(t *testing.T) {
 			}
 		}
 	}
-	if total != len(sink.recs) {
-		t.Errorf("%d records in all, want %d", len(sink.recs), total)
+	if total != len(sink.Records) {
+		t.Errorf("%d records in all, want %d", len(sink.Records), total)
 	}
 	subjectsSeen := map[string]bool{}
-	for _, e := range sink.recs {
-		subjectsSeen[e.subject] = true
+	for _, e := range sink.Records {
+		subjectsSeen[e.Subject] = true
 	}
 	var ids []string
 	for id := range subjectsSeen {
@@ -232,22 +182,22 @@ func TestSample(t *testing.T) {
 		"Master.csv:34": {"2025-10-26T01:20:00Z", "2025-10-26T01:25:00Z"}, // wholly in the second 01:xx (file order)
 		"Master.csv:27": {"2025-06-30T22:30:00Z", "2025-06-30T22:30:50Z"},
 	}
-	for _, e := range sink.recs {
-		ref := get(e.rec, "source_ref").(string)
+	for _, e := range sink.Records {
+		ref := get(e.Record, "source_ref").(string)
 		if want, ok := times[ref]; ok {
-			if get(e.rec, "start_utc") != utc(want[0]) || get(e.rec, "end_utc") != utc(want[1]) {
-				t.Errorf("%s: %v - %v, want %s - %s", ref, get(e.rec, "start_utc"), get(e.rec, "end_utc"), want[0], want[1])
+			if get(e.Record, "start_utc") != utc(want[0]) || get(e.Record, "end_utc") != utc(want[1]) {
+				t.Errorf("%s: %v - %v, want %s - %s", ref, get(e.Record, "start_utc"), get(e.Record, "end_utc"), want[0], want[1])
 			}
 		}
 	}
 
 	// Names from the clid, unescaped.
-	for _, e := range sink.recs {
-		if get(e.rec, "source_ref") == "Master.csv:5" && get(e.rec, "other_name") != `Prof "Jim" O'Brien, Jr.` {
-			t.Errorf("line 5 other_name %q", get(e.rec, "other_name"))
+	for _, e := range sink.Records {
+		if get(e.Record, "source_ref") == "Master.csv:5" && get(e.Record, "other_name") != `Prof "Jim" O'Brien, Jr.` {
+			t.Errorf("line 5 other_name %q", get(e.Record, "other_name"))
 		}
-		if get(e.rec, "source_ref") == "Master.csv:10" && get(e.rec, "other_name") != `=HYPERLINK("http://x")` {
-			t.Errorf("line 10 other_name %q", get(e.rec, "other_name"))
+		if get(e.Record, "source_ref") == "Master.csv:10" && get(e.Record, "other_name") != `=HYPERLINK("http://x")` {
+			t.Errorf("line 10 other_name %q", get(e.Record, "other_name"))
 		}
 	}
 }
@@ -257,14 +207,14 @@ func TestSample(t *testing.T) {
 func TestSampleOneSubjectAtATime(t *testing.T) {
 	c := newCSV(t, Config{Paths: []string{sampleCSV}, ExtraColumns: []string{"uniqueid", "userfield"}})
 	for i, s := range sampleSubjects() {
-		sink := &memSink{t: t}
-		st, err := c.Fetch(context.Background(), query(t, []model.Subject{s}), sink)
+		sink := newSink(t)
+		st, err := c.Fetch(context.Background(), sourcetest.Query(t, []model.Subject{s}), sink)
 		if err != nil {
 			t.Fatal(err)
 		}
 		want := len(strings.Fields(sampleExpect[i].lines))
-		if sampleExpect[i].subject != s.ID || len(sink.recs) != want || st.Selected != int64(want) {
-			t.Errorf("%s alone: %d records, want %d", s.ID, len(sink.recs), want)
+		if sampleExpect[i].subject != s.ID || len(sink.Records) != want || st.Selected != int64(want) {
+			t.Errorf("%s alone: %d records, want %d", s.ID, len(sink.Records), want)
 		}
 	}
 }

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -37,16 +35,6 @@ type scan struct {
 	scratch []byte
 
 	calls *Calls // matches and emits the rows
-}
-
-// file reads one file.
-func (s *scan) file(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("source %q: %w", s.src.name, err)
-	}
-	defer f.Close()
-	return s.read(f, filepath.Base(path))
 }
 
 // read reads one file's content; base names it in references.

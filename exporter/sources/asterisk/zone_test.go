@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dsar-tool/dsar/exporter/source/sourcetest"
 )
 
 func utc(s string) time.Time {
@@ -46,7 +48,7 @@ func TestResolve(t *testing.T) {
 		{"2025-10-26 01:59:59", []string{"2025-10-26T00:59:59Z", "2025-10-26T01:59:59Z"}},
 		{"2025-10-26 02:00:00", []string{"2025-10-26T02:00:00Z"}},
 	}
-	z := newZoneResolver(london(t))
+	z := newZoneResolver(sourcetest.London(t))
 	for _, order := range []string{"forward", "backward"} { // the cache must not change answers
 		for i := range tests {
 			tc := tests[i]
@@ -178,9 +180,9 @@ func TestDSTFetch(t *testing.T) {
 			}
 			sink, st, err := fetch(t, Config{}, b.String(), sampleSubjects())
 			if err != nil || st.Rejected != 0 {
-				t.Fatalf("err %v, stats %+v, rejects %+v", err, st, sink.rejects)
+				t.Fatalf("err %v, stats %+v, rejects %+v", err, st, sink.Rejects)
 			}
-			recs := sink.bySubject("S-1001")
+			recs := sink.BySubject("S-1001")
 			if len(recs) != len(tc.rows) {
 				t.Fatalf("%d records, want %d", len(recs), len(tc.rows))
 			}
@@ -219,15 +221,15 @@ func TestDSTGapRejected(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st.Read != 2 || st.Rejected != 1 || st.Selected != 2 || len(sink.rejects) != 1 {
-			t.Fatalf("%s: stats %+v, rejects %+v", tc.field, st, sink.rejects)
+		if st.Read != 2 || st.Rejected != 1 || st.Selected != 2 || len(sink.Rejects) != 1 {
+			t.Fatalf("%s: stats %+v, rejects %+v", tc.field, st, sink.Rejects)
 		}
-		rj := sink.rejects[0]
+		rj := sink.Rejects[0]
 		want := "time in field " + tc.field + " does not exist in zone Europe/London (clock change)"
 		if rj.Line != 1 || rj.File != "Master.csv" || rj.Source != "pbx" || rj.Reason != want {
 			t.Errorf("rejection %+v, want line 1, reason %q", rj, want)
 		}
-		if len(sink.bySubject("S-1001")) != 1 {
+		if len(sink.BySubject("S-1001")) != 1 {
 			t.Errorf("the good row was not emitted")
 		}
 	}
@@ -244,7 +246,7 @@ func TestUTCZone(t *testing.T) {
 		if err != nil || st.Rejected != 0 {
 			t.Fatalf("%s: err %v, stats %+v", tz, err, st)
 		}
-		recs := sink.bySubject("S-1001")
+		recs := sink.BySubject("S-1001")
 		if len(recs) != 3 {
 			t.Fatalf("%s: %d records", tz, len(recs))
 		}

@@ -400,7 +400,7 @@ func (s *SQL) Fetch(ctx context.Context, q source.Query, sink source.Sink) (sour
 		return st, red.errorf("source %q: reading table %q: %v", s.name, s.cfg.Table, err)
 	}
 	if s.cfg.Strict && st.Rejected > 0 {
-		return st, fmt.Errorf("source %q: %d row(s) of table %q could not be read (strict mode)", s.name, st.Rejected, s.cfg.Table)
+		return st, source.StrictError(s.name, st.Rejected, fmt.Sprintf("row(s) of table %q", s.cfg.Table))
 	}
 	return st, nil
 }

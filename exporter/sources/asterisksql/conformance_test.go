@@ -33,7 +33,7 @@ func TestConformance(t *testing.T) {
 							return b.newSource(t, name, nil)
 						},
 						Subjects: sampleSubjects(),
-						Location: london(t),
+						Location: sourcetest.London(t),
 						Want:     wantCalls,
 						// the spring-gap row, and the database's own bad row
 						Rejected: int64(1 + len(be.extra)),

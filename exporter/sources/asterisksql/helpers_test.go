@@ -16,6 +16,7 @@ import (
 	"github.com/dsar-tool/dsar/exporter/itest"
 	"github.com/dsar-tool/dsar/exporter/model"
 	"github.com/dsar-tool/dsar/exporter/source"
+	"github.com/dsar-tool/dsar/exporter/source/sourcetest"
 )
 
 // The servers the integration tests use (see DESIGN.md: the SQL
@@ -25,35 +26,9 @@ const (
 	mysqlDSN = "root@tcp(127.0.0.1:3306)/test?timeout=5s"
 )
 
-func london(t testing.TB) *time.Location {
-	t.Helper()
-	loc, err := time.LoadLocation("Europe/London")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return loc
-}
-
-func date(s string) time.Time {
-	t, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
-
 // sampleSubjects mirrors samples/subjects.yaml.
 func sampleSubjects() []model.Subject {
-	id := func(kind, value, from, to string) model.Identifier {
-		i := model.Identifier{Kind: kind, Value: value}
-		if from != "" {
-			i.From = date(from)
-		}
-		if to != "" {
-			i.To = date(to)
-		}
-		return i
-	}
+	id := sourcetest.ID
 	return []model.Subject{
 		{ID: "S-1001", Name: "Alex Example", Identifiers: []model.Identifier{
 			id(model.KindExtension, "4321", "2024-09-01", ""),
@@ -98,15 +73,6 @@ var wantCalls = map[string]map[string]int{
 	"S-1004": {"calls": 6},
 	"S-1005": {"calls": 4},
 	"S-1006": {"calls": 4},
-}
-
-func newQuery(t testing.TB, subjects []model.Subject) source.Query {
-	t.Helper()
-	m, err := source.NewMatcher(subjects, "GB", london(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return source.Query{Subjects: subjects, Matcher: m}
 }
 
 // cdrRow is one sample CDR with every field as Asterisk renders it.
@@ -364,53 +330,17 @@ func (b *backend) newSource(t testing.TB, tableName string, mod func(*Config)) *
 	return s
 }
 
-type emitted struct {
-	subject string
-	rec     model.Record
+// newSink returns a sink that checks every record, which must be a call.
+func newSink(t testing.TB) *sourcetest.Recorder {
+	return &sourcetest.Recorder{T: t, Dataset: model.Calls}
 }
 
-// memSink keeps what a Fetch hands over and checks every record.
-type memSink struct {
-	t       testing.TB
-	recs    []emitted
-	rejects []model.Rejection
-}
+// get returns the named column of a calls record.
+func get(rec model.Record, col string) any { return sourcetest.Col(model.Calls, rec, col) }
 
-func (s *memSink) Emit(subject string, d *model.Dataset, rec model.Record) error {
-	if d != model.Calls {
-		s.t.Errorf("emitted to dataset %s", d.Name)
-	}
-	if err := d.Check(rec); err != nil {
-		s.t.Errorf("bad record: %v", err)
-	}
-	s.recs = append(s.recs, emitted{subject, rec})
-	return nil
-}
-
-func (s *memSink) Reject(r model.Rejection) { s.rejects = append(s.rejects, r) }
-
-func (s *memSink) bySubject(id string) []model.Record {
-	var out []model.Record
-	for _, e := range s.recs {
-		if e.subject == id {
-			out = append(out, e.rec)
-		}
-	}
-	return out
-}
-
-// get returns the named column of rec.
-func get(rec model.Record, col string) any {
-	i := model.Calls.Index(col)
-	if i < 0 {
-		panic("no column " + col)
-	}
-	return rec[i]
-}
-
-func fetch(t testing.TB, s *SQL, subjects []model.Subject) (*memSink, source.Stats, error) {
+func fetch(t testing.TB, s *SQL, subjects []model.Subject) (*sourcetest.Recorder, source.Stats, error) {
 	t.Helper()
-	sink := &memSink{t: t}
-	st, err := s.Fetch(context.Background(), newQuery(t, subjects), sink)
+	sink := newSink(t)
+	st, err := s.Fetch(context.Background(), sourcetest.Query(t, subjects), sink)
 	return sink, st, err
 }

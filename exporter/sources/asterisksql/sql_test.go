@@ -19,6 +19,7 @@ import (
 
 	"github.com/dsar-tool/dsar/exporter/model"
 	"github.com/dsar-tool/dsar/exporter/source"
+	"github.com/dsar-tool/dsar/exporter/source/sourcetest"
 	"github.com/dsar-tool/dsar/exporter/sources/asterisk"
 )
 
@@ -45,8 +46,8 @@ func TestSameAsCSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &memSink{t: t}
-	if _, err := csvSrc.Fetch(context.Background(), newQuery(t, sampleSubjects()), want); err != nil {
+	want := newSink(t)
+	if _, err := csvSrc.Fetch(context.Background(), sourcetest.Query(t, sampleSubjects()), want); err != nil {
 		t.Fatal(err)
 	}
 	for _, be := range allBackends {
@@ -58,7 +59,7 @@ func TestSameAsCSV(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			a, g := canonical(want.recs), canonical(got.recs)
+			a, g := canonical(want.Records), canonical(got.Records)
 			if len(a) != len(g) {
 				t.Fatalf("%d records, asterisk-csv %d", len(g), len(a))
 			}
@@ -72,13 +73,13 @@ func TestSameAsCSV(t *testing.T) {
 }
 
 // canonical renders records without source_ref, sorted.
-func canonical(es []emitted) []string {
+func canonical(es []sourcetest.Emitted) []string {
 	ref := model.Calls.Index("source_ref")
 	var out []string
 	for _, e := range es {
-		r := append(model.Record(nil), e.rec...)
+		r := append(model.Record(nil), e.Record...)
 		r[ref] = ""
-		out = append(out, fmt.Sprintf("%s %v", e.subject, r))
+		out = append(out, fmt.Sprintf("%s %v", e.Subject, r))
 	}
 	sort.Strings(out)
 	return out
@@ -92,7 +93,7 @@ func TestQueryBindsValues(t *testing.T) {
 		{Kind: model.KindSIP, Value: "o'brien_100%!"},
 		{Kind: model.KindEmail, Value: "x@example.ac.uk"}, // no place in a cdr table
 	}})
-	q := newQuery(t, subjects)
+	q := sourcetest.Query(t, subjects)
 	q.Matcher.OutsidePrefixes = []string{"9"}
 	f := newFilter(q)
 	tbl := table{timeCol: colStart, key: colUniqueID, cols: map[string]column{}}
@@ -147,11 +148,11 @@ func TestFilter(t *testing.T) {
 	t.Run("bounded", func(t *testing.T) {
 		// S-1005 and S-1006 share 4400, one until 2025-06-30, one from
 		// 2025-07-01: neither side is open for S-1005 alone.
-		f := newFilter(newQuery(t, sampleSubjects()[4:5]))
+		f := newFilter(sourcetest.Query(t, sampleSubjects()[4:5]))
 		if f.from != "" || f.to != "2025-07-03 00:00:00" {
 			t.Errorf("from %q to %q", f.from, f.to)
 		}
-		f = newFilter(newQuery(t, sampleSubjects()[5:6]))
+		f = newFilter(sourcetest.Query(t, sampleSubjects()[5:6]))
 		if f.from != "2025-06-29 00:00:00" || f.to != "" {
 			t.Errorf("from %q to %q", f.from, f.to)
 		}
@@ -160,18 +161,18 @@ func TestFilter(t *testing.T) {
 		}
 	})
 	t.Run("open", func(t *testing.T) {
-		f := newFilter(newQuery(t, sampleSubjects()))
+		f := newFilter(sourcetest.Query(t, sampleSubjects()))
 		if f.from != "" || f.to != "" || f.all {
 			t.Errorf("from %q to %q all %v", f.from, f.to, f.all)
 		}
 	})
 	t.Run("no subjects", func(t *testing.T) {
-		if f := newFilter(newQuery(t, nil)); !f.all {
+		if f := newFilter(sourcetest.Query(t, nil)); !f.all {
 			t.Error("want all rows")
 		}
 	})
 	t.Run("nothing to look for", func(t *testing.T) {
-		f := newFilter(newQuery(t, []model.Subject{{ID: "S-9", Identifiers: []model.Identifier{{Kind: model.KindUPN, Value: "a@b.c"}}}}))
+		f := newFilter(sourcetest.Query(t, []model.Subject{{ID: "S-9", Identifiers: []model.Identifier{{Kind: model.KindUPN, Value: "a@b.c"}}}}))
 		qu := buildQuery(sqlite, table{quoted: `"cdr"`, timeCol: colStart, cols: map[string]column{colStart: {name: "start"}, colSrc: {name: "src"}}}, f)
 		if !strings.Contains(qu.sql, "1 = 0") || len(qu.args) != 0 {
 			t.Errorf("%s %v", qu.sql, qu.args)
@@ -182,7 +183,7 @@ func TestFilter(t *testing.T) {
 		for i := 0; i < 1001; i++ {
 			subjects = append(subjects, model.Subject{ID: fmt.Sprint("S-", i), Identifiers: []model.Identifier{{Kind: model.KindSIP, Value: fmt.Sprint("ep", i)}}})
 		}
-		qu := buildQuery(mysqlDB, table{quoted: "`cdr`", timeCol: colStart, cols: map[string]column{colStart: {name: "start"}, colSrc: {name: "src"}}}, newFilter(newQuery(t, subjects)))
+		qu := buildQuery(mysqlDB, table{quoted: "`cdr`", timeCol: colStart, cols: map[string]column{colStart: {name: "start"}, colSrc: {name: "src"}}}, newFilter(sourcetest.Query(t, subjects)))
 		if qu.pushed || len(qu.args) != 0 || strings.Contains(qu.sql, "WHERE") {
 			t.Errorf("1,001 endpoints pushed down: %.200s", qu.sql)
 		}
@@ -210,7 +211,7 @@ func TestPushedDown(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if st.Read != 6 || st.Selected != 6 || len(sink.recs) != 6 {
+			if st.Read != 6 || st.Selected != 6 || len(sink.Records) != 6 {
 				t.Errorf("Zoë: %+v, want 6 rows read and selected", st)
 			}
 			// Dana (4400 until 2025-06-30): the range (two days wider)
@@ -247,8 +248,8 @@ func TestLikeEscaped(t *testing.T) {
 			}
 			// MySQL's default collation compares case-insensitively, so it
 			// also returns the A_B%! row, which Go then leaves out.
-			if st.Read < 1 || st.Read > 2 || len(sink.recs) != 1 || get(sink.recs[0].rec, "channel") != "PJSIP/a_b%!-00000001" {
-				t.Errorf("%+v %v", st, sink.recs)
+			if st.Read < 1 || st.Read > 2 || len(sink.Records) != 1 || get(sink.Records[0].Record, "channel") != "PJSIP/a_b%!-00000001" {
+				t.Errorf("%+v %v", st, sink.Records)
 			}
 		})
 	}
@@ -271,12 +272,12 @@ func TestIntegerDisposition(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(a.recs) != len(g.recs) {
-				t.Fatalf("%d records with integer dispositions, %d with text", len(g.recs), len(a.recs))
+			if len(a.Records) != len(g.Records) {
+				t.Fatalf("%d records with integer dispositions, %d with text", len(g.Records), len(a.Records))
 			}
 			outcomes := map[string]bool{}
-			for i := range a.recs {
-				ra, rg := a.recs[i].rec, g.recs[i].rec
+			for i := range a.Records {
+				ra, rg := a.Records[i].Record, g.Records[i].Record
 				if get(ra, "outcome") != get(rg, "outcome") || get(ra, "answer_utc") != get(rg, "answer_utc") {
 					t.Errorf("record %d: outcome %v/%v answer %v/%v", i, get(rg, "outcome"), get(ra, "outcome"), get(rg, "answer_utc"), get(ra, "answer_utc"))
 				}
@@ -358,7 +359,7 @@ func TestDecodeTime(t *testing.T) {
 // TestClassicAmbiguous checks a classic row (calldate only) in the
 // repeated hour: uniqueid's creation time picks the reading.
 func TestClassicAmbiguous(t *testing.T) {
-	z := newZoneResolver(london(t))
+	z := newZoneResolver(sourcetest.London(t))
 	local := func(s string) tval {
 		tm, _ := time.Parse(time.DateTime, s)
 		return tval{kind: tLocal, v: tm.Unix()}
@@ -394,10 +395,10 @@ func TestTimestamptz(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(sink.recs) != 1 {
-			t.Fatalf("%s: %d records", tz, len(sink.recs))
+		if len(sink.Records) != 1 {
+			t.Fatalf("%s: %d records", tz, len(sink.Records))
 		}
-		r := sink.recs[0].rec
+		r := sink.Records[0].Record
 		if s := get(r, "start_utc").(time.Time).Format(time.RFC3339); s != "2025-10-26T00:50:00Z" {
 			t.Errorf("%s: start %s", tz, s)
 		}
@@ -424,7 +425,7 @@ func TestUnreachable(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = s.Fetch(context.Background(), newQuery(t, sampleSubjects()), &memSink{t: t})
+		_, err = s.Fetch(context.Background(), sourcetest.Query(t, sampleSubjects()), newSink(t))
 		if err == nil {
 			t.Fatalf("%s: no error", c.driver)
 		}
@@ -439,7 +440,7 @@ func TestUnreachable(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = s.Fetch(context.Background(), newQuery(t, nil), &memSink{t: t})
+		_, err = s.Fetch(context.Background(), sourcetest.Query(t, nil), newSink(t))
 		if err == nil || !strings.HasPrefix(err.Error(), `source "pbx": sqlite database: `) || !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("err = %v", err)
 		}
@@ -451,7 +452,7 @@ func TestUnreachable(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = s.Fetch(context.Background(), newQuery(t, nil), &memSink{t: t})
+		_, err = s.Fetch(context.Background(), sourcetest.Query(t, nil), newSink(t))
 		if err == nil || err.Error() != `source "pbx": environment variable "DSAR_TEST_CDR_DSN" (dsn_env) is not set` {
 			t.Errorf("err = %v", err)
 		}
@@ -465,8 +466,8 @@ func TestDSNEnv(t *testing.T) {
 	t.Setenv("DSAR_TEST_CDR_DSN", b.dsn)
 	s := b.newSource(t, name, func(c *Config) { c.DSN, c.DSNEnv = "", "DSAR_TEST_CDR_DSN" })
 	sink, _, err := fetch(t, s, sampleSubjects())
-	if err != nil || len(sink.recs) != 52 {
-		t.Errorf("%d records, err %v", len(sink.recs), err)
+	if err != nil || len(sink.Records) != 52 {
+		t.Errorf("%d records, err %v", len(sink.Records), err)
 	}
 }
 
@@ -481,10 +482,10 @@ func TestStrict(t *testing.T) {
 	if err == nil || err.Error() != want {
 		t.Fatalf("err = %v, want %s", err, want)
 	}
-	if st.Rejected != 2 || len(sink.rejects) != 2 {
-		t.Errorf("%+v, %d rejections", st, len(sink.rejects))
+	if st.Rejected != 2 || len(sink.Rejects) != 2 {
+		t.Errorf("%+v, %d rejections", st, len(sink.Rejects))
 	}
-	for _, r := range sink.rejects {
+	for _, r := range sink.Rejects {
 		t.Logf("%+v", r)
 		if !strings.HasPrefix(r.File, name+":17") || r.Line != 0 {
 			t.Errorf("rejection %+v: want the table and the row's uniqueid", r)
@@ -494,7 +495,7 @@ func TestStrict(t *testing.T) {
 		`a time that does not exist in zone Europe/London (clock change) in column start`,
 		`not an integer in column duration`,
 	}
-	if got := []string{sink.rejects[0].Reason, sink.rejects[1].Reason}; !reflect.DeepEqual(got, want1) {
+	if got := []string{sink.Rejects[0].Reason, sink.Rejects[1].Reason}; !reflect.DeepEqual(got, want1) {
 		t.Errorf("reasons %q, want %q", got, want1)
 	}
 	// Without strict the same table reads, with the same rejections.
@@ -533,10 +534,10 @@ func TestKeyColumn(t *testing.T) {
 	b.exec(t, `INSERT INTO cdr VALUES (41, '2025-01-06 09:02:11', '4321', '4312', 'PJSIP/4321-1', 'PJSIP/siobhan-desk-2', 316, 312, 'ANSWERED', '1736154131.104', 'r-a')`)
 	for _, c := range []struct{ key, want string }{{"", "cdr:41"}, {"rowname", "cdr:r-a"}, {"uniqueid", "cdr:1736154131.104"}} {
 		sink, _, err := fetch(t, b.newSource(t, "cdr", func(cf *Config) { cf.KeyColumn = c.key }), sampleSubjects()[:2])
-		if err != nil || len(sink.recs) != 2 {
-			t.Fatalf("key %q: %d records, err %v", c.key, len(sink.recs), err)
+		if err != nil || len(sink.Records) != 2 {
+			t.Fatalf("key %q: %d records, err %v", c.key, len(sink.Records), err)
 		}
-		if ref := get(sink.recs[0].rec, "source_ref"); ref != c.want {
+		if ref := get(sink.Records[0].Record, "source_ref"); ref != c.want {
 			t.Errorf("key %q: source_ref %v, want %s", c.key, ref, c.want)
 		}
 	}
@@ -611,8 +612,8 @@ func TestTableNames(t *testing.T) {
 		schema, table, _ := strings.Cut(name, ".")
 		b.dsn += "&search_path=" + schema
 		sink, _, err := fetch(t, b.newSource(t, table, nil), sampleSubjects())
-		if err != nil || len(sink.recs) != 52 {
-			t.Errorf("%d records, err %v", len(sink.recs), err)
+		if err != nil || len(sink.Records) != 52 {
+			t.Errorf("%d records, err %v", len(sink.Records), err)
 		}
 	})
 	t.Run("mysql database.table", func(t *testing.T) {
@@ -621,8 +622,8 @@ func TestTableNames(t *testing.T) {
 		b.load(t, name, classic, sampleRows(t))
 		b.dsn = "root@tcp(127.0.0.1:3306)/?timeout=5s" // no default database
 		sink, _, err := fetch(t, b.newSource(t, "test."+name, nil), sampleSubjects())
-		if err != nil || len(sink.recs) != 52 {
-			t.Errorf("%d records, err %v", len(sink.recs), err)
+		if err != nil || len(sink.Records) != 52 {
+			t.Errorf("%d records, err %v", len(sink.Records), err)
 		}
 		_, _, err = fetch(t, b.newSource(t, name, nil), sampleSubjects())
 		if err == nil || !strings.Contains(err.Error(), "not found in the mysql database") {
@@ -634,8 +635,8 @@ func TestTableNames(t *testing.T) {
 		name := b.table(t, classic)
 		b.load(t, name, classic, sampleRows(t))
 		sink, _, err := fetch(t, b.newSource(t, "main."+name, nil), sampleSubjects())
-		if err != nil || len(sink.recs) != 52 {
-			t.Errorf("%d records, err %v", len(sink.recs), err)
+		if err != nil || len(sink.Records) != 52 {
+			t.Errorf("%d records, err %v", len(sink.Records), err)
 		}
 	})
 }
@@ -658,8 +659,8 @@ func TestSQLitePath(t *testing.T) {
 	name := b.table(t, alembic)
 	b.load(t, name, alembic, sampleRows(t))
 	sink, _, err := fetch(t, b.newSource(t, name, nil), sampleSubjects())
-	if err != nil || len(sink.recs) != 52 {
-		t.Fatalf("%d records, err %v", len(sink.recs), err)
+	if err != nil || len(sink.Records) != 52 {
+		t.Fatalf("%d records, err %v", len(sink.Records), err)
 	}
 	s := b.newSource(t, name, nil)
 	dsn, _, err := s.dsn()
@@ -715,7 +716,7 @@ func TestIndexAdvice(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer db.Close()
-			qu := buildQuery(b.d, tbl, newFilter(newQuery(t, sampleSubjects()[:2])))
+			qu := buildQuery(b.d, tbl, newFilter(sourcetest.Query(t, sampleSubjects()[:2])))
 			conn, err := db.Conn(ctx)
 			if err != nil {
 				t.Fatal(err)

@@ -155,30 +155,16 @@ func (s *Source) Fetch(ctx context.Context, q source.Query, sink source.Sink) (s
 	if err := ctx.Err(); err != nil {
 		return st, err
 	}
-	if q.Matcher == nil {
-		return st, fmt.Errorf("source %q: query has no matcher", s.name)
-	}
-	files, err := s.files()
+	files, err := source.Files(s.name, q, s.cfg.Paths)
 	if err != nil {
 		return st, err
 	}
 	sc := newScan(ctx, s.name, q, sink, &st)
-	for _, path := range files {
-		if err := ctx.Err(); err != nil {
-			return st, err
-		}
-		if err := sc.file(path); err != nil {
-			return st, err
-		}
+	if err := source.EachFile(ctx, s.name, files, sc.read); err != nil {
+		return st, err
 	}
 	if s.cfg.Strict && st.Rejected > 0 {
-		return st, fmt.Errorf("source %q: %d row(s) could not be read (strict mode)", s.name, st.Rejected)
+		return st, source.StrictError(s.name, st.Rejected, "row(s)")
 	}
 	return st, nil
-}
-
-// files expands the globs: sorted, without duplicates; a glob that
-// matches nothing is an error.
-func (s *Source) files() ([]string, error) {
-	return source.ExpandPaths(s.name, s.cfg.Paths)
 }

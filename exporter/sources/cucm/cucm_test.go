@@ -21,28 +21,10 @@ import (
 
 const sampleDir = "../../../samples/cucm"
 
-func date(s string) time.Time {
-	t, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
-
-func id(kind, value, from, to string) model.Identifier {
-	i := model.Identifier{Kind: kind, Value: value}
-	if from != "" {
-		i.From = date(from)
-	}
-	if to != "" {
-		i.To = date(to)
-	}
-	return i
-}
-
 // sampleSubjects are the staff of the CUCM sample files: the people of
 // samples/subjects.yaml with their CUCM user ids and phones.
 func sampleSubjects() []model.Subject {
+	id := sourcetest.ID
 	return []model.Subject{
 		{ID: "S-1001", Name: "Alex Example", Identifiers: []model.Identifier{
 			id(model.KindExtension, "4321", "2024-09-01", ""),
@@ -104,53 +86,12 @@ func TestConformance(t *testing.T) {
 	})
 }
 
-type memSink struct {
-	recs    map[string][]model.Record
-	order   []string
-	rejects []model.Rejection
-}
-
-func (s *memSink) Emit(subject string, d *model.Dataset, rec model.Record) error {
-	if s.recs == nil {
-		s.recs = map[string][]model.Record{}
-	}
-	s.recs[subject] = append(s.recs[subject], rec)
-	s.order = append(s.order, subject)
-	return nil
-}
-
-func (s *memSink) Reject(r model.Rejection) { s.rejects = append(s.rejects, r) }
-
-func query(t testing.TB, subjects []model.Subject) source.Query {
-	t.Helper()
-	loc, err := time.LoadLocation("Europe/London")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := source.NewMatcher(subjects, "GB", loc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return source.Query{Subjects: subjects, Matcher: m}
-}
-
-func get(r model.Record, col string) any { return r[model.Calls.Index(col)] }
-
-// row finds the subject's record from the given line.
-func row(t *testing.T, recs []model.Record, ref string) model.Record {
-	t.Helper()
-	for _, r := range recs {
-		if get(r, "source_ref") == ref {
-			return r
-		}
-	}
-	t.Fatalf("no record from %s", ref)
-	return nil
-}
+// get returns the named column of a calls record.
+func get(r model.Record, col string) any { return sourcetest.Col(model.Calls, r, col) }
 
 func TestSampleRecords(t *testing.T) {
-	sink := &memSink{}
-	st, err := sampleSource(t).Fetch(context.Background(), query(t, sampleSubjects()), sink)
+	sink := &sourcetest.Recorder{T: t}
+	st, err := sampleSource(t).Fetch(context.Background(), sourcetest.Query(t, sampleSubjects()), sink)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,16 +108,16 @@ func TestSampleRecords(t *testing.T) {
 		{Source: "cucm", File: f1, Line: 16, Reason: "invalid UTF-8"},
 		{Source: "cucm", File: f2, Line: 7, Reason: "expected 133 fields (as the file header), got 129"},
 	}
-	if len(sink.rejects) != len(wantRejects) {
-		t.Fatalf("rejections %+v", sink.rejects)
+	if len(sink.Rejects) != len(wantRejects) {
+		t.Fatalf("rejections %+v", sink.Rejects)
 	}
 	for i, w := range wantRejects {
-		if sink.rejects[i] != w {
-			t.Errorf("rejection %d = %+v, want %+v", i, sink.rejects[i], w)
+		if sink.Rejects[i] != w {
+			t.Errorf("rejection %d = %+v, want %+v", i, sink.Rejects[i], w)
 		}
 	}
 
-	alex := sink.recs["S-1001"]
+	alex := "S-1001"
 	type want map[string]any
 	check := func(r model.Record, w want) {
 		t.Helper()
@@ -186,53 +127,53 @@ func TestSampleRecords(t *testing.T) {
 			}
 		}
 	}
-	check(row(t, alex, f1+":3"), want{
+	check(sink.ByRef(alex, f1+":3"), want{
 		"call_id": "1-1000", "leg": int64(0), "source": "cucm", "subject_role": "caller", "subject_number": "4321",
 		"other_number": "4312", "direction": "internal", "outcome": "answered", "outcome_raw": "orig=16 dest=0",
 		"start_utc": time.Date(2025, 1, 6, 10, 0, 0, 0, time.UTC), "answer_utc": time.Date(2025, 1, 6, 10, 0, 4, 0, time.UTC),
 		"end_utc": time.Date(2025, 1, 6, 10, 5, 20, 0, time.UTC), "duration_s": int64(320), "talk_s": int64(316),
 		"channel": "SEP00AA11BB4321", "dst_channel": "SEP00AA11BB4312", "unique_id": "4c281159-28c0-5cf2-b73d-a9498e147920",
 	})
-	check(row(t, alex, f1+":4"), want{"subject_role": "callee", "other_number": "+447700900461", "direction": "inbound",
+	check(sink.ByRef(alex, f1+":4"), want{"subject_role": "callee", "other_number": "+447700900461", "direction": "inbound",
 		"channel": "UKGW01-SIP-TRUNK"})
-	check(row(t, alex, f1+":5"), want{"subject_role": "caller", "other_number": "+442079460999", "direction": "outbound"})
+	check(sink.ByRef(alex, f1+":5"), want{"subject_role": "caller", "other_number": "+442079460999", "direction": "outbound"})
 	// Transfer: Siobhán answered (split leg), consulted Alex, and the
 	// caller ended up with Alex; lastRedirectDn names Siobhán.
-	sio := sink.recs["S-1002"]
-	check(row(t, sio, f1+":9"), want{"call_id": "1-1001", "subject_role": "callee", "outcome": "answered", "outcome_raw": "orig=0 dest=393216"})
-	check(row(t, sio, f1+":10"), want{"call_id": "1-1002", "subject_role": "caller", "other_number": "4321"})
-	check(row(t, sio, f1+":11"), want{"call_id": "1-1001", "subject_role": "callee", "subject_number": "4312", "direction": "inbound"})
-	check(row(t, alex, f1+":11"), want{"call_id": "1-1001", "subject_role": "callee", "subject_number": "4321"})
+	sio := "S-1002"
+	check(sink.ByRef(sio, f1+":9"), want{"call_id": "1-1001", "subject_role": "callee", "outcome": "answered", "outcome_raw": "orig=0 dest=393216"})
+	check(sink.ByRef(sio, f1+":10"), want{"call_id": "1-1002", "subject_role": "caller", "other_number": "4321"})
+	check(sink.ByRef(sio, f1+":11"), want{"call_id": "1-1001", "subject_role": "callee", "subject_number": "4312", "direction": "inbound"})
+	check(sink.ByRef(alex, f1+":11"), want{"call_id": "1-1001", "subject_role": "callee", "subject_number": "4321"})
 	// Forwarded to voicemail on no answer: Alex is the original callee.
-	check(row(t, alex, f1+":17"), want{"subject_role": "callee", "other_number": "+447700900555", "dst_channel": "CiscoUM1-VI3"})
+	check(sink.ByRef(alex, f1+":17"), want{"subject_role": "callee", "other_number": "+447700900555", "dst_channel": "CiscoUM1-VI3"})
 	// Alex's DID presented from Jabber on a mobile (BOT device).
-	check(row(t, alex, f1+":19"), want{"subject_role": "caller", "subject_number": "+441632960555", "direction": "outbound"})
+	check(sink.ByRef(alex, f1+":19"), want{"subject_role": "caller", "subject_number": "+441632960555", "direction": "outbound"})
 	// A call across midnight.
-	check(row(t, alex, f2+":5"), want{"duration_s": int64(280), "end_utc": time.Date(2025, 7, 2, 0, 3, 10, 0, time.UTC)})
+	check(sink.ByRef(alex, f2+":5"), want{"duration_s": int64(280), "end_utc": time.Date(2025, 7, 2, 0, 3, 10, 0, time.UTC)})
 
-	priya := sink.recs["S-1003"]
-	check(row(t, priya, f1+":7"), want{"outcome": "no_answer", "outcome_raw": "orig=0 dest=19", "answer_utc": nil, "talk_s": int64(0),
+	priya := "S-1003"
+	check(sink.ByRef(priya, f1+":7"), want{"outcome": "no_answer", "outcome_raw": "orig=0 dest=19", "answer_utc": nil, "talk_s": int64(0),
 		"other_number": "+441632960556", "direction": "inbound"})
-	dana := sink.recs["S-1005"]
-	check(row(t, dana, f1+":8"), want{"outcome": "busy", "direction": "outbound", "other_number": "+447700900123"})
+	dana := "S-1005"
+	check(sink.ByRef(dana, f1+":8"), want{"outcome": "busy", "direction": "outbound", "other_number": "+447700900123"})
 	// Zoë only by her login id (written in capitals), on a shared phone.
-	zoe := sink.recs["S-1004"]
-	check(row(t, zoe, f1+":12"), want{"subject_role": "caller", "subject_number": "ZOË.ŁUKASIK", "outcome": "cancelled"})
-	check(row(t, zoe, f2+":6"), want{"subject_role": "callee", "subject_number": "zoë.łukasik", "outcome": "no_answer"})
-	chen := sink.recs["S-1006"]
-	check(row(t, chen, f2+":3"), want{"subject_number": "4400", "direction": "outbound"})
-	check(row(t, chen, f2+":4"), want{"subject_number": "4400", "subject_role": "callee"})
+	zoe := "S-1004"
+	check(sink.ByRef(zoe, f1+":12"), want{"subject_role": "caller", "subject_number": "ZOË.ŁUKASIK", "outcome": "cancelled"})
+	check(sink.ByRef(zoe, f2+":6"), want{"subject_role": "callee", "subject_number": "zoë.łukasik", "outcome": "no_answer"})
+	chen := "S-1006"
+	check(sink.ByRef(chen, f2+":3"), want{"subject_number": "4400", "direction": "outbound"})
+	check(sink.ByRef(chen, f2+":4"), want{"subject_number": "4400", "subject_role": "callee"})
 }
 
 func TestOneSubjectAmongMany(t *testing.T) {
 	// Asking only for Dana: the reassigned extension gives her January
 	// call only.
 	subj := sampleSubjects()[4]
-	sink := &memSink{}
-	if _, err := sampleSource(t).Fetch(context.Background(), query(t, []model.Subject{subj}), sink); err != nil {
+	sink := &sourcetest.Recorder{T: t}
+	if _, err := sampleSource(t).Fetch(context.Background(), sourcetest.Query(t, []model.Subject{subj}), sink); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(sink.recs["S-1005"]); n != 1 {
+	if n := len(sink.BySubject("S-1005")); n != 1 {
 		t.Errorf("Dana: %d records, want 1", n)
 	}
 }
@@ -250,7 +191,7 @@ func writeFile(t testing.TB, dir, name, content string) string {
 const smallHeader = `"cdrRecordType","globalCallID_callManagerId","globalCallID_callId","dateTimeOrigination","callingPartyNumber","originalCalledPartyNumber","finalCalledPartyNumber","origCause_value","destCause_value","dateTimeConnect","dateTimeDisconnect","duration","origDeviceName","origIpAddr","comment"` + "\n" +
 	"INTEGER,INTEGER,INTEGER,INTEGER,VARCHAR(50),VARCHAR(50),VARCHAR(50),INTEGER,INTEGER,INTEGER,INTEGER,INTEGER,VARCHAR(129),INTEGER,VARCHAR(2048)\n"
 
-func fetchContent(t *testing.T, files map[string]string, cfg Config) (*memSink, source.Stats, error) {
+func fetchContent(t *testing.T, files map[string]string, cfg Config) (*sourcetest.Recorder, source.Stats, error) {
 	t.Helper()
 	dir := t.TempDir()
 	for name, content := range files {
@@ -261,8 +202,8 @@ func fetchContent(t *testing.T, files map[string]string, cfg Config) (*memSink, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	sink := &memSink{}
-	st, err := s.Fetch(context.Background(), query(t, sampleSubjects()), sink)
+	sink := &sourcetest.Recorder{T: t}
+	st, err := s.Fetch(context.Background(), sourcetest.Query(t, sampleSubjects()), sink)
 	return sink, st, err
 }
 
@@ -321,7 +262,7 @@ func TestFiles(t *testing.T) {
 				t.Errorf("stats %+v, want read %d selected %d rejected %d", st, tc.read, tc.selected, len(tc.reasons))
 			}
 			var got []string
-			for _, r := range sink.rejects {
+			for _, r := range sink.Rejects {
 				got = append(got, r.Reason)
 			}
 			if strings.Join(got, "|") != strings.Join(tc.reasons, "|") {
@@ -346,7 +287,7 @@ func TestHeaderByName(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ra, rb := sa.recs["S-1001"], sb.recs["S-1001"]
+	ra, rb := sa.BySubject("S-1001"), sb.BySubject("S-1001")
 	if len(ra) != 1 || len(rb) != 1 {
 		t.Fatalf("records %d and %d, want 1 each", len(ra), len(rb))
 	}
@@ -364,7 +305,7 @@ func TestDeviceAddressFallback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := get(sink.recs["S-1001"][0], "channel"); got != "10.41.12.161" {
+	if got := get(sink.BySubject("S-1001")[0], "channel"); got != "10.41.12.161" {
 		t.Errorf("channel %q, want 10.41.12.161", got)
 	}
 }
@@ -379,8 +320,8 @@ func TestCMRFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Read != 2+0+2 || st.Selected != 0 || st.Rejected != 0 || len(sink.rejects) != 0 {
-		t.Errorf("stats %+v, rejections %v", st, sink.rejects)
+	if st.Read != 2+0+2 || st.Selected != 0 || st.Rejected != 0 || len(sink.Rejects) != 0 {
+		t.Errorf("stats %+v, rejections %v", st, sink.Rejects)
 	}
 }
 
@@ -396,7 +337,7 @@ func TestNoFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.Fetch(context.Background(), query(t, sampleSubjects()), &memSink{})
+	_, err = s.Fetch(context.Background(), sourcetest.Query(t, sampleSubjects()), &sourcetest.Recorder{T: t})
 	if !errors.Is(err, source.ErrNoFiles) || !strings.Contains(err.Error(), `source "cucm"`) {
 		t.Errorf("err = %v", err)
 	}
@@ -441,10 +382,10 @@ func TestSlowReader(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run := func(r io.Reader) (*memSink, source.Stats) {
-		sink := &memSink{}
+	run := func(r io.Reader) (*sourcetest.Recorder, source.Stats) {
+		sink := &sourcetest.Recorder{T: t}
 		var st source.Stats
-		sc := newScan(context.Background(), "cucm", query(t, sampleSubjects()), sink, &st)
+		sc := newScan(context.Background(), "cucm", sourcetest.Query(t, sampleSubjects()), sink, &st)
 		if err := sc.read(r, "cdr"); err != nil {
 			t.Fatal(err)
 		}

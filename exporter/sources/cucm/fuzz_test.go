@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dsar-tool/dsar/exporter/model"
 	"github.com/dsar-tool/dsar/exporter/source"
+	"github.com/dsar-tool/dsar/exporter/source/sourcetest"
 )
 
 // FuzzCUCMRecord reads one record line under either the sample's 11.x
@@ -43,7 +43,7 @@ func FuzzCUCMRecord(f *testing.F) {
 		f.Add(true, []byte(s))
 	}
 	subjects := sampleSubjects()
-	q := query(f, subjects)
+	q := sourcetest.Query(f, subjects)
 	values := []string{}
 	for _, s := range subjects {
 		for _, id := range s.Identifiers {
@@ -57,16 +57,16 @@ func FuzzCUCMRecord(f *testing.F) {
 		if small {
 			head = smallHeader
 		}
-		sink := &checkSink{t: t}
+		sink := &sourcetest.Recorder{T: t}
 		var st source.Stats
 		s := newScan(context.Background(), "cucm", q, sink, &st)
 		if err := s.read(bytes.NewReader(append([]byte(head), rec...)), "cdr_fuzz"); err != nil {
 			t.Fatalf("read: %v", err)
 		}
-		if st.Read < st.Rejected || st.Rejected != int64(len(sink.rejects)) || st.Selected != int64(sink.n) {
-			t.Fatalf("stats %+v with %d rejections, %d records", st, len(sink.rejects), sink.n)
+		if st.Read < st.Rejected || st.Rejected != int64(len(sink.Rejects)) || st.Selected != int64(len(sink.Records)) {
+			t.Fatalf("stats %+v with %d rejections, %d records", st, len(sink.Rejects), len(sink.Records))
 		}
-		for _, r := range sink.rejects {
+		for _, r := range sink.Rejects {
 			if r.Reason == "" || r.Source != "cucm" || r.File != "cdr_fuzz" {
 				t.Fatalf("rejection %+v", r)
 			}
@@ -78,20 +78,3 @@ func FuzzCUCMRecord(f *testing.F) {
 		}
 	})
 }
-
-// checkSink checks every record it is handed.
-type checkSink struct {
-	t       *testing.T
-	n       int
-	rejects []model.Rejection
-}
-
-func (s *checkSink) Emit(subject string, d *model.Dataset, rec model.Record) error {
-	if err := d.Check(rec); err != nil {
-		s.t.Fatalf("bad record: %v", err)
-	}
-	s.n++
-	return nil
-}
-
-func (s *checkSink) Reject(r model.Rejection) { s.rejects = append(s.rejects, r) }

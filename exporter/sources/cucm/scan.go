@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -48,16 +46,6 @@ func newScan(ctx context.Context, name string, q source.Query, sink source.Sink,
 		s.want[subj.ID] = true
 	}
 	return s
-}
-
-// file reads one file.
-func (s *scan) file(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("source %q: %w", s.name, err)
-	}
-	defer f.Close()
-	return s.read(f, filepath.Base(path))
 }
 
 // reject reports one unreadable row.

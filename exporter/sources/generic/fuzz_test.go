@@ -9,41 +9,24 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dsar-tool/dsar/exporter/model"
 	"github.com/dsar-tool/dsar/exporter/source"
+	"github.com/dsar-tool/dsar/exporter/source/sourcetest"
 )
-
-// checkSink checks every record it is handed against the dataset.
-type checkSink struct {
-	t       *testing.T
-	n       int
-	rejects []model.Rejection
-}
-
-func (s *checkSink) Emit(subject string, d *model.Dataset, rec model.Record) error {
-	if err := d.Check(rec); err != nil {
-		s.t.Fatalf("bad record: %v", err)
-	}
-	s.n++
-	return nil
-}
-
-func (s *checkSink) Reject(r model.Rejection) { s.rejects = append(s.rejects, r) }
 
 // fuzzRead reads data as one file of s and checks the contract: no error
 // (the sink never fails), counts that add up, records that fit the
 // dataset, reasons that hold no subject identifier.
 func fuzzRead(t *testing.T, s *Source, q source.Query, data []byte) {
-	sink := &checkSink{t: t}
+	sink := &sourcetest.Recorder{T: t}
 	var st source.Stats
 	sc := s.newScan(context.Background(), q, sink, &st)
 	if err := sc.read(bytes.NewReader(data), "fuzz"); err != nil {
 		t.Fatalf("read: %v", err)
 	}
-	if st.Read < st.Rejected || st.Rejected != int64(len(sink.rejects)) || st.Selected != int64(sink.n) {
-		t.Fatalf("stats %+v with %d rejections, %d records", st, len(sink.rejects), sink.n)
+	if st.Read < st.Rejected || st.Rejected != int64(len(sink.Rejects)) || st.Selected != int64(len(sink.Records)) {
+		t.Fatalf("stats %+v with %d rejections, %d records", st, len(sink.Rejects), len(sink.Records))
 	}
-	for _, r := range sink.rejects {
+	for _, r := range sink.Rejects {
 		if r.Reason == "" || r.Source != s.name || r.File != "fuzz" || r.Line < 1 {
 			t.Fatalf("rejection %+v", r)
 		}
@@ -77,7 +60,7 @@ func FuzzGenericCSV(f *testing.F) {
 	head := []byte("Recording ID,Start Time,End Time,Duration (s),Direction,Agent,Agent Extension,Agent Email,Remote Number,Remote Name,Result,Notes\n")
 	addLines(f, "recorder-calls.csv", head)
 	f.Add([]byte("a,b\n\"x\ny\",\"\"\"\"\n"))
-	q := query(f, sampleSubjects())
+	q := sourcetest.Query(f, sampleSubjects())
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fuzzRead(t, s, q, data)
 	})
@@ -91,7 +74,7 @@ func FuzzGenericJSONL(f *testing.F) {
 	addLines(f, "agent-events.jsonl", nil)
 	f.Add([]byte(`{"ts":"2025-01-06T08:58:02Z","event":"state","user":{"ext":4321},"status":true}`))
 	f.Add([]byte(`{"ts":"2025-01-06T08:58:02Z","event":"login","user.ext":"4321","result":"ok"}`))
-	q := query(f, sampleSubjects())
+	q := sourcetest.Query(f, sampleSubjects())
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fuzzRead(t, logins, q, data)
 		fuzzRead(t, presence, q, data)

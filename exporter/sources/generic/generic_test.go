@@ -22,28 +22,10 @@ import (
 
 const sampleDir = "../../../samples/generic"
 
-func date(s string) time.Time {
-	t, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
-
-func id(kind, value, from, to string) model.Identifier {
-	i := model.Identifier{Kind: kind, Value: value}
-	if from != "" {
-		i.From = date(from)
-	}
-	if to != "" {
-		i.To = date(to)
-	}
-	return i
-}
-
 // sampleSubjects are the staff of the generic samples: the people of
 // samples/subjects.yaml with their e-mail addresses and UPNs.
 func sampleSubjects() []model.Subject {
+	id := sourcetest.ID
 	return []model.Subject{
 		{ID: "S-1001", Name: "Alex Example", Identifiers: []model.Identifier{
 			id(model.KindExtension, "4321", "2024-09-01", ""),
@@ -229,53 +211,10 @@ func TestConformanceJSONLPresence(t *testing.T) {
 	})
 }
 
-type emitted struct {
-	subject string
-	rec     model.Record
-}
-
-type memSink struct {
-	recs    []emitted
-	rejects []model.Rejection
-	ds      *model.Dataset
-}
-
-func (s *memSink) Emit(subject string, d *model.Dataset, rec model.Record) error {
-	s.ds = d
-	s.recs = append(s.recs, emitted{subject, rec})
-	return nil
-}
-
-func (s *memSink) Reject(r model.Rejection) { s.rejects = append(s.rejects, r) }
-
-func (s *memSink) get(t *testing.T, subject, ref string) model.Record {
+func fetch(t *testing.T, s source.Source) (*sourcetest.Recorder, source.Stats) {
 	t.Helper()
-	for _, e := range s.recs {
-		if e.subject == subject && e.rec[s.ds.Index("source_ref")] == ref {
-			return e.rec
-		}
-	}
-	t.Fatalf("no record of %s from %s", subject, ref)
-	return nil
-}
-
-func query(t testing.TB, subjects []model.Subject) source.Query {
-	t.Helper()
-	loc, err := time.LoadLocation("Europe/London")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := source.NewMatcher(subjects, "GB", loc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return source.Query{Subjects: subjects, Matcher: m}
-}
-
-func fetch(t *testing.T, s source.Source) (*memSink, source.Stats) {
-	t.Helper()
-	sink := &memSink{}
-	st, err := s.Fetch(context.Background(), query(t, sampleSubjects()), sink)
+	sink := &sourcetest.Recorder{T: t}
+	st, err := s.Fetch(context.Background(), sourcetest.Query(t, sampleSubjects()), sink)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -318,33 +257,33 @@ func TestRecorderSample(t *testing.T) {
 		{Source: "recorder", File: f, Line: 15, Reason: "unterminated quote in field 10"},
 		{Source: "recorder", File: f, Line: 17, Reason: `field "Direction" (columns.direction): value is not one of inbound, outbound, internal (map it under values.direction)`},
 	}
-	if len(sink.rejects) != len(wantRejects) {
-		t.Fatalf("rejections %+v", sink.rejects)
+	if len(sink.Rejects) != len(wantRejects) {
+		t.Fatalf("rejections %+v", sink.Rejects)
 	}
 	for i, w := range wantRejects {
-		if sink.rejects[i] != w {
-			t.Errorf("rejection %d = %+v, want %+v", i, sink.rejects[i], w)
+		if sink.Rejects[i] != w {
+			t.Errorf("rejection %d = %+v, want %+v", i, sink.Rejects[i], w)
 		}
 	}
 	ds := model.Calls
-	check(t, ds, sink.get(t, "S-1001", f+":2"), want{
+	check(t, ds, sink.ByRef("S-1001", f+":2"), want{
 		"call_id": "REC-0001", "leg": int64(0), "source": "recorder", "start_utc": utc("2025-01-06T09:02:11Z"),
 		"end_utc": utc("2025-01-06T09:07:27Z"), "answer_utc": nil, "duration_s": int64(316), "talk_s": int64(312),
 		"direction": "outbound", "subject_role": "caller", "subject_number": "4321", "other_number": "+441632960777",
 		"other_name": "Fenwick & Sons, Ltd.", "outcome": "answered", "outcome_raw": "Answered", "user_field": "", "channel": "",
 	})
-	check(t, ds, sink.get(t, "S-1001", f+":3"), want{"other_name": `O'Brien, Jim "The Prof"`, "subject_role": "callee", "direction": "inbound"})
+	check(t, ds, sink.ByRef("S-1001", f+":3"), want{"other_name": `O'Brien, Jim "The Prof"`, "subject_role": "callee", "direction": "inbound"})
 	// Matched on the e-mail in capitals, shown as written.
-	check(t, ds, sink.get(t, "S-1002", f+":4"), want{"subject_number": "4312", "outcome": "no_answer", "outcome_raw": "Missed"})
+	check(t, ds, sink.ByRef("S-1002", f+":4"), want{"subject_number": "4312", "outcome": "no_answer", "outcome_raw": "Missed"})
 	// Summer time: 23:50 in London is 22:50 UTC, still 30 June there.
-	check(t, ds, sink.get(t, "S-1005", f+":7"), want{"start_utc": utc("2025-06-30T22:50:00Z")})
-	check(t, ds, sink.get(t, "S-1006", f+":8"), want{"start_utc": utc("2025-06-30T23:20:00Z")})
-	check(t, ds, sink.get(t, "S-1006", f+":9"), want{"duration_s": int64(280), "other_number": "+861055550100"})
+	check(t, ds, sink.ByRef("S-1005", f+":7"), want{"start_utc": utc("2025-06-30T22:50:00Z")})
+	check(t, ds, sink.ByRef("S-1006", f+":8"), want{"start_utc": utc("2025-06-30T23:20:00Z")})
+	check(t, ds, sink.ByRef("S-1006", f+":9"), want{"duration_s": int64(280), "other_number": "+861055550100"})
 	// The repeated hour: read as the first 01:30 (BST); a line break in Notes.
-	check(t, ds, sink.get(t, "S-1004", f+":10"), want{"start_utc": utc("2025-10-26T00:30:00Z"), "end_utc": utc("2025-10-26T00:40:00Z"),
+	check(t, ds, sink.ByRef("S-1004", f+":10"), want{"start_utc": utc("2025-10-26T00:30:00Z"), "end_utc": utc("2025-10-26T00:40:00Z"),
 		"user_field": "Follow-up:\nsend the pricing sheet"})
-	check(t, ds, sink.get(t, "S-1001", f+":18"), want{"outcome": "unknown", "outcome_raw": "Transferred"})
-	check(t, ds, sink.get(t, "S-1001", f+":16"), want{"outcome": "no_answer", "outcome_raw": "Voicemail", "other_name": "Harper, Kim"})
+	check(t, ds, sink.ByRef("S-1001", f+":18"), want{"outcome": "unknown", "outcome_raw": "Transferred"})
+	check(t, ds, sink.ByRef("S-1001", f+":16"), want{"outcome": "no_answer", "outcome_raw": "Voicemail", "other_name": "Harper, Kim"})
 }
 
 func TestAgentEventSamples(t *testing.T) {
@@ -355,38 +294,38 @@ func TestAgentEventSamples(t *testing.T) {
 		t.Errorf("logins stats %+v", st)
 	}
 	var reasons []string
-	for _, r := range sink.rejects {
+	for _, r := range sink.Rejects {
 		reasons = append(reasons, r.Reason)
 	}
 	if got := strings.Join(reasons, "|"); got != "invalid JSON: the line ends inside a value|not a JSON object|invalid UTF-8" {
 		t.Errorf("logins rejections %q", got)
 	}
 	ds := model.Logins
-	check(t, ds, sink.get(t, "S-1001", f+":1"), want{"at_utc": utc("2025-01-06T08:58:02Z"), "event": "login", "event_raw": "login",
+	check(t, ds, sink.ByRef("S-1001", f+":1"), want{"at_utc": utc("2025-01-06T08:58:02Z"), "event": "login", "event_raw": "login",
 		"result": "success", "subject_identifier": "alex.example@uni.example.ac.uk", "application": "Contact centre softphone",
 		"client": "Softphone 7.2", "ip_address": "10.41.12.161", "device": "SEP00AA11BB4321", "error_code": ""})
-	check(t, ds, sink.get(t, "S-1002", f+":3"), want{"event": "login", "event_raw": "login_failed", "result": "failure",
+	check(t, ds, sink.ByRef("S-1002", f+":3"), want{"event": "login", "event_raw": "login_failed", "result": "failure",
 		"error_code": "E401", "error_reason": "wrong PIN", "subject_identifier": "Siobhan.NiBhriain@Uni.Example.ac.uk"})
-	check(t, ds, sink.get(t, "S-1005", f+":11"), want{"subject_identifier": "4400"})
-	check(t, ds, sink.get(t, "S-1006", f+":12"), want{"subject_identifier": "4400"})
-	check(t, ds, sink.get(t, "S-1006", f+":15"), want{"event": "logout"})
+	check(t, ds, sink.ByRef("S-1005", f+":11"), want{"subject_identifier": "4400"})
+	check(t, ds, sink.ByRef("S-1006", f+":12"), want{"subject_identifier": "4400"})
+	check(t, ds, sink.ByRef("S-1006", f+":15"), want{"event": "logout"})
 
 	sink, st = fetch(t, mustBuild(t, JSONLKind, presenceYAML))
 	if st.Read != 21 || st.Selected != 6 || st.Rejected != 5 {
 		t.Errorf("presence stats %+v", st)
 	}
 	reasons = nil
-	for _, r := range sink.rejects {
+	for _, r := range sink.Rejects {
 		reasons = append(reasons, r.Reason)
 	}
 	if got := strings.Join(reasons, "|"); got != `invalid JSON: the line ends inside a value|not a JSON object|field "ts" (columns.at_utc): not a time in time_format|field "status" (columns.state) is an object or array, not a value|invalid UTF-8` {
 		t.Errorf("presence rejections %q", got)
 	}
 	ds = model.Presence
-	check(t, ds, sink.get(t, "S-1001", f+":6"), want{"state": "paused", "state_raw": "On Break", "reason": "Lunch", "context": "IT Service Desk"})
-	check(t, ds, sink.get(t, "S-1003", f+":8"), want{"state": "do_not_disturb", "activity": "Presenting", "subject_identifier": "43210"})
-	check(t, ds, sink.get(t, "S-1006", f+":13"), want{"state": "busy", "at_utc": utc("2025-07-01T08:00:00Z")})
-	check(t, ds, sink.get(t, "S-1004", f+":19"), want{"state": "unknown", "state_raw": "Lurking"})
+	check(t, ds, sink.ByRef("S-1001", f+":6"), want{"state": "paused", "state_raw": "On Break", "reason": "Lunch", "context": "IT Service Desk"})
+	check(t, ds, sink.ByRef("S-1003", f+":8"), want{"state": "do_not_disturb", "activity": "Presenting", "subject_identifier": "43210"})
+	check(t, ds, sink.ByRef("S-1006", f+":13"), want{"state": "busy", "at_utc": utc("2025-07-01T08:00:00Z")})
+	check(t, ds, sink.ByRef("S-1004", f+":19"), want{"state": "unknown", "state_raw": "Lurking"})
 }
 
 func TestConfigErrors(t *testing.T) {
@@ -561,7 +500,7 @@ func TestCSVFiles(t *testing.T) {
 				t.Errorf("stats %+v, want read %d selected %d rejected %d", st, tc.read, tc.selected, len(tc.reasons))
 			}
 			var got []string
-			for _, r := range sink.rejects {
+			for _, r := range sink.Rejects {
 				got = append(got, r.Reason)
 			}
 			if strings.Join(got, "|") != strings.Join(tc.reasons, "|") {
@@ -577,19 +516,19 @@ func TestDerivedCallColumns(t *testing.T) {
 		c.Columns = map[string]string{"start_utc": "start", "answer_utc": "answer", "end_utc": "end", "direction": "=internal"}
 	})
 	sink, _ := fetch(t, s)
-	if len(sink.recs) != 2 {
-		t.Fatalf("%d records", len(sink.recs))
+	if len(sink.Records) != 2 {
+		t.Fatalf("%d records", len(sink.Records))
 	}
-	check(t, model.Calls, sink.recs[0].rec, want{"duration_s": int64(60), "talk_s": int64(55), "answer_utc": utc("2025-01-06T10:00:05Z"),
+	check(t, model.Calls, sink.Records[0].Record, want{"duration_s": int64(60), "talk_s": int64(55), "answer_utc": utc("2025-01-06T10:00:05Z"),
 		"subject_role": "caller", "subject_number": "4321", "outcome": "unknown", "outcome_raw": ""})
-	check(t, model.Calls, sink.recs[1].rec, want{"duration_s": int64(30), "talk_s": int64(0), "answer_utc": nil})
+	check(t, model.Calls, sink.Records[1].Record, want{"duration_s": int64(30), "talk_s": int64(0), "answer_utc": nil})
 
 	// end_utc from duration_s.
 	s, _ = csvSource(t, "start,ext,dur\n2025-01-06T10:00:00Z,4321,75\n", func(c *Config) {
 		c.Columns = map[string]string{"start_utc": "start", "direction": "=outbound", "duration_s": "dur", "outcome": "=answered"}
 	})
 	sink, _ = fetch(t, s)
-	check(t, model.Calls, sink.recs[0].rec, want{"end_utc": utc("2025-01-06T10:01:15Z"), "direction": "outbound", "outcome": "answered", "outcome_raw": "answered"})
+	check(t, model.Calls, sink.Records[0].Record, want{"end_utc": utc("2025-01-06T10:01:15Z"), "direction": "outbound", "outcome": "answered", "outcome_raw": "answered"})
 }
 
 func TestMatchTime(t *testing.T) {
@@ -602,8 +541,8 @@ func TestMatchTime(t *testing.T) {
 			c.MatchTime = col
 		})
 		sink, _ := fetch(t, s)
-		if len(sink.recs) != 1 || sink.recs[0].subject != who {
-			t.Errorf("match_time %q: %+v, want one record of %s", col, sink.recs, who)
+		if len(sink.Records) != 1 || sink.Records[0].Subject != who {
+			t.Errorf("match_time %q: %+v, want one record of %s", col, sink.Records, who)
 		}
 	}
 }
@@ -617,17 +556,17 @@ func TestSeveralSubjectsOneRow(t *testing.T) {
 		c.SubjectColumns = []SubjectColumn{{Column: "from", Kind: "extension", Role: "caller"}, {Column: "to", Kind: "extension", Role: "callee"}}
 	})
 	sink, st := fetch(t, s)
-	if st.Selected != 3 || len(sink.recs) != 3 {
+	if st.Selected != 3 || len(sink.Records) != 3 {
 		t.Fatalf("stats %+v", st)
 	}
 	roles := []string{}
-	for _, e := range sink.recs {
-		roles = append(roles, e.subject+":"+e.rec[model.Calls.Index("subject_role")].(string))
+	for _, e := range sink.Records {
+		roles = append(roles, e.Subject+":"+e.Record[model.Calls.Index("subject_role")].(string))
 	}
 	if got := strings.Join(roles, " "); got != "S-1001:caller S-1002:callee S-1001:caller" {
 		t.Errorf("roles %s", got)
 	}
-	if &sink.recs[0].rec[0] == &sink.recs[1].rec[0] {
+	if &sink.Records[0].Record[0] == &sink.Records[1].Record[0] {
 		t.Error("two subjects were handed the same record")
 	}
 }
@@ -659,7 +598,7 @@ func TestJSONLValues(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 	var reasons []string
-	for _, r := range sink.rejects {
+	for _, r := range sink.Rejects {
 		reasons = append(reasons, r.Reason)
 	}
 	// The row of 1969 is read but matches nobody: 4321 was not Alex's then.
@@ -667,8 +606,8 @@ func TestJSONLValues(t *testing.T) {
 	if got := strings.Join(reasons, "|"); got != wantReasons {
 		t.Errorf("reasons %q\nwant %q", got, wantReasons)
 	}
-	check(t, model.Logins, sink.recs[0].rec, want{"at_utc": utc("2025-01-06T10:00:00Z"), "error_code": "42", "client": "true", "device": "", "event_raw": "login"})
-	check(t, model.Logins, sink.recs[1].rec, want{"at_utc": time.Unix(1736157601, 5e8).UTC(), "error_code": "7", "client": "false"})
+	check(t, model.Logins, sink.Records[0].Record, want{"at_utc": utc("2025-01-06T10:00:00Z"), "error_code": "42", "client": "true", "device": "", "event_raw": "login"})
+	check(t, model.Logins, sink.Records[1].Record, want{"at_utc": time.Unix(1736157601, 5e8).UTC(), "error_code": "7", "client": "false"})
 }
 
 func TestTimeParser(t *testing.T) {
@@ -720,12 +659,12 @@ func TestTimeParser(t *testing.T) {
 
 func TestStrictAndNoFiles(t *testing.T) {
 	s, _ := csvSource(t, "start,ext,other,dur\nbad,4321,x,1\n", func(c *Config) { c.Strict = true })
-	_, err := s.Fetch(context.Background(), query(t, sampleSubjects()), &memSink{})
+	_, err := s.Fetch(context.Background(), sourcetest.Query(t, sampleSubjects()), &sourcetest.Recorder{T: t})
 	if err == nil || !strings.Contains(err.Error(), `source "log": 1 row(s) could not be read (strict mode)`) {
 		t.Errorf("strict: %v", err)
 	}
 	s, _ = csvSource(t, "", func(c *Config) { c.Paths = []string{filepath.Join(t.TempDir(), "*.csv")} })
-	_, err = s.Fetch(context.Background(), query(t, sampleSubjects()), &memSink{})
+	_, err = s.Fetch(context.Background(), sourcetest.Query(t, sampleSubjects()), &sourcetest.Recorder{T: t})
 	if !errors.Is(err, source.ErrNoFiles) || !strings.Contains(err.Error(), `source "log"`) {
 		t.Errorf("no files: %v", err)
 	}
@@ -744,10 +683,10 @@ func TestSlowReader(t *testing.T) {
 			t.Fatal(err)
 		}
 		s := mustBuild(t, tc.kind, tc.entry).(*Source)
-		run := func(r io.Reader) (*memSink, source.Stats) {
-			sink := &memSink{}
+		run := func(r io.Reader) (*sourcetest.Recorder, source.Stats) {
+			sink := &sourcetest.Recorder{T: t}
 			var st source.Stats
-			if err := s.newScan(context.Background(), query(t, sampleSubjects()), sink, &st).read(r, tc.file); err != nil {
+			if err := s.newScan(context.Background(), sourcetest.Query(t, sampleSubjects()), sink, &st).read(r, tc.file); err != nil {
 				t.Fatal(err)
 			}
 			return sink, st
@@ -780,7 +719,7 @@ func TestJSONLWhereBeforeFieldErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	sink, st := fetch(t, s)
-	if st.Read != 3 || st.Selected != 1 || st.Rejected != 1 || sink.rejects[0].Line != 2 {
-		t.Errorf("stats %+v, rejections %+v", st, sink.rejects)
+	if st.Read != 3 || st.Selected != 1 || st.Rejected != 1 || sink.Rejects[0].Line != 2 {
+		t.Errorf("stats %+v, rejections %+v", st, sink.Rejects)
 	}
 }

@@ -61,8 +61,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -105,32 +103,18 @@ func (s *Source) Fetch(ctx context.Context, q source.Query, sink source.Sink) (s
 	if err := ctx.Err(); err != nil {
 		return st, err
 	}
-	if q.Matcher == nil {
-		return st, fmt.Errorf("source %q: query has no matcher", s.name)
-	}
-	files, err := s.files()
+	files, err := source.Files(s.name, q, s.paths)
 	if err != nil {
 		return st, err
 	}
 	sc := s.newScan(ctx, q, sink, &st)
-	for _, path := range files {
-		if err := ctx.Err(); err != nil {
-			return st, err
-		}
-		if err := sc.file(path); err != nil {
-			return st, err
-		}
+	if err := source.EachFile(ctx, s.name, files, sc.read); err != nil {
+		return st, err
 	}
 	if s.strict && st.Rejected > 0 {
-		return st, fmt.Errorf("source %q: %d row(s) could not be read (strict mode)", s.name, st.Rejected)
+		return st, source.StrictError(s.name, st.Rejected, "row(s)")
 	}
 	return st, nil
-}
-
-// files expands the globs: sorted, without duplicates; a glob that
-// matches nothing is an error.
-func (s *Source) files() ([]string, error) {
-	return source.ExpandPaths(s.name, s.paths)
 }
 
 // scan is the state of one Fetch.
@@ -158,16 +142,6 @@ func (s *Source) newScan(ctx context.Context, q source.Query, sink source.Sink, 
 		sc.want[subj.ID] = true
 	}
 	return sc
-}
-
-// file reads one file.
-func (sc *scan) file(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("source %q: %w", sc.src.name, err)
-	}
-	defer f.Close()
-	return sc.read(f, filepath.Base(path))
 }
 
 // read reads one file's content; base names it in references.

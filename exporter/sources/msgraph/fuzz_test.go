@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dsar-tool/dsar/exporter/model"
+	"github.com/dsar-tool/dsar/exporter/source/sourcetest"
 )
 
 // reasonRE is every rejection reason the connector gives: fixed text with
@@ -63,37 +64,37 @@ func fuzzKind(f *testing.F, kind, glob string, extra ...string) {
 	f.Add([]byte("{\"a\":1}\n{\"b\":\n{\"c\":2}\n{\"d\":3}\n"))
 
 	s := mustNew(f, kind, "unused")
-	queryOnce.Do(func() { queryCached = query(f, sampleSubjects(f)) })
+	queryOnce.Do(func() { queryCached = sourcetest.Query(f, sampleSubjects(f)) })
 	q := queryCached
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sink, st, err := readWith(t, s, data, "f.json", q)
 		if err != nil {
 			t.Fatalf("read: %v", err)
 		}
-		if st.Selected != int64(len(sink.recs)) || st.Rejected != int64(len(sink.rejects)) || st.Rejected > st.Read {
-			t.Fatalf("stats %+v: %d records, %d rejections", st, len(sink.recs), len(sink.rejects))
+		if st.Selected != int64(len(sink.Records)) || st.Rejected != int64(len(sink.Rejects)) || st.Rejected > st.Read {
+			t.Fatalf("stats %+v: %d records, %d rejections", st, len(sink.Records), len(sink.Rejects))
 		}
 		lines := int64(bytes.Count(data, []byte{'\n'}) + 1)
-		for _, rj := range sink.rejects {
+		for _, rj := range sink.Rejects {
 			if rj.Source != "graph" || rj.File != "f.json" || rj.Line < 1 || rj.Line > lines || !reasonRE.MatchString(rj.Reason) {
 				t.Errorf("rejection %+v", rj)
 			}
 		}
-		for _, e := range sink.recs {
-			// memSink has checked the record against its dataset.
-			if col(e.d, e.rec, "source") != "graph" || !strings.HasPrefix(col(e.d, e.rec, "source_ref").(string), "f.json:") {
-				t.Errorf("record %v", e.rec)
+		for _, e := range sink.Records {
+			// the Recorder has checked the record against its dataset.
+			if sourcetest.Col(e.Dataset, e.Record, "source") != "graph" || !strings.HasPrefix(sourcetest.Col(e.Dataset, e.Record, "source_ref").(string), "f.json:") {
+				t.Errorf("record %v", e.Record)
 			}
-			for i, c := range e.d.Columns {
-				if v, ok := e.rec[i].(time.Time); ok && (v.Location() != time.UTC || v.Nanosecond() != 0) {
+			for i, c := range e.Dataset.Columns {
+				if v, ok := e.Record[i].(time.Time); ok && (v.Location() != time.UTC || v.Nanosecond() != 0) {
 					t.Errorf("%s = %v", c.Name, v)
 				}
 			}
-			if e.d == model.Calls {
-				if col(e.d, e.rec, "leg") != int64(0) || col(e.d, e.rec, "call_id") == "" {
-					t.Errorf("record %v", e.rec)
+			if e.Dataset == model.Calls {
+				if sourcetest.Col(e.Dataset, e.Record, "leg") != int64(0) || sourcetest.Col(e.Dataset, e.Record, "call_id") == "" {
+					t.Errorf("record %v", e.Record)
 				}
-				if st, en := col(e.d, e.rec, "start_utc").(time.Time), col(e.d, e.rec, "end_utc").(time.Time); en.Before(st) || col(e.d, e.rec, "duration_s").(int64) < 0 {
+				if st, en := sourcetest.Col(e.Dataset, e.Record, "start_utc").(time.Time), sourcetest.Col(e.Dataset, e.Record, "end_utc").(time.Time); en.Before(st) || sourcetest.Col(e.Dataset, e.Record, "duration_s").(int64) < 0 {
 					t.Errorf("times %v %v", st, en)
 				}
 			}

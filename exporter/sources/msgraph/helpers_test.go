@@ -4,17 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
-	"time"
-
-	"go.yaml.in/yaml/v3"
 
 	"github.com/dsar-tool/dsar/exporter/model"
 	"github.com/dsar-tool/dsar/exporter/source"
+	"github.com/dsar-tool/dsar/exporter/source/sourcetest"
 )
 
 const sampleDir = "../../../samples/msgraph"
@@ -28,63 +25,6 @@ const (
 	tenantID = "5f2b7c1e-3a4d-4e8f-9b0a-6c1d2e3f4a5b"
 )
 
-type emitted struct {
-	subject string
-	d       *model.Dataset
-	rec     model.Record
-}
-
-// memSink keeps what a Fetch hands over and checks every record.
-type memSink struct {
-	t       testing.TB
-	recs    []emitted
-	rejects []model.Rejection
-	failOn  int // Emit fails on this call (1-based); 0 never
-}
-
-var errSinkFull = errors.New("sink full")
-
-func (s *memSink) Emit(subject string, d *model.Dataset, rec model.Record) error {
-	if err := d.Check(rec); err != nil {
-		s.t.Errorf("bad record: %v", err)
-	}
-	s.recs = append(s.recs, emitted{subject, d, rec})
-	if s.failOn > 0 && len(s.recs) == s.failOn {
-		return errSinkFull
-	}
-	return nil
-}
-
-func (s *memSink) Reject(r model.Rejection) { s.rejects = append(s.rejects, r) }
-
-func (s *memSink) bySubject(id string) []model.Record {
-	var out []model.Record
-	for _, e := range s.recs {
-		if e.subject == id {
-			out = append(out, e.rec)
-		}
-	}
-	return out
-}
-
-// col returns the named column of a record of d.
-func col(d *model.Dataset, rec model.Record, name string) any {
-	i := d.Index(name)
-	if i < 0 {
-		panic("no column " + name)
-	}
-	return rec[i]
-}
-
-func london(t testing.TB) *time.Location {
-	t.Helper()
-	loc, err := time.LoadLocation("Europe/London")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return loc
-}
-
 var (
 	subjectsOnce   sync.Once
 	subjectsCached []model.Subject
@@ -93,71 +33,11 @@ var (
 // sampleSubjects reads samples/msgraph/subjects.yaml (once).
 func sampleSubjects(t testing.TB) []model.Subject {
 	t.Helper()
-	subjectsOnce.Do(func() { subjectsCached = loadSubjects(t) })
+	subjectsOnce.Do(func() { subjectsCached = sourcetest.LoadSubjects(t, filepath.Join(sampleDir, "subjects.yaml")) })
 	if subjectsCached == nil {
 		t.Fatal("no subjects")
 	}
 	return subjectsCached
-}
-
-func loadSubjects(t testing.TB) []model.Subject {
-	data, err := os.ReadFile(filepath.Join(sampleDir, "subjects.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var raw []struct {
-		ID          string `yaml:"id"`
-		Name        string `yaml:"name"`
-		Identifiers []struct {
-			Kind  string `yaml:"kind"`
-			Value string `yaml:"value"`
-			From  string `yaml:"from"`
-			To    string `yaml:"to"`
-		} `yaml:"identifiers"`
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&raw); err != nil {
-		t.Fatal(err)
-	}
-	day := func(s string) time.Time {
-		if s == "" {
-			return time.Time{}
-		}
-		d, err := time.Parse(time.DateOnly, s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
-	var out []model.Subject
-	for _, r := range raw {
-		s := model.Subject{ID: r.ID, Name: r.Name}
-		for _, id := range r.Identifiers {
-			s.Identifiers = append(s.Identifiers, model.Identifier{Kind: id.Kind, Value: id.Value, From: day(id.From), To: day(id.To)})
-		}
-		out = append(out, s)
-	}
-	return out
-}
-
-func query(t testing.TB, subjects []model.Subject) source.Query {
-	t.Helper()
-	m, err := source.NewMatcher(subjects, "GB", london(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return source.Query{Subjects: subjects, Matcher: m}
-}
-
-// writeFile writes content to a new file in a temporary folder.
-func writeFile(t testing.TB, name, content string) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
 }
 
 // kinds builds a source of each kind over paths.
@@ -180,15 +60,15 @@ func mustNew(t testing.TB, kind string, paths ...string) *Source {
 }
 
 // fetch runs one Fetch for the sample subjects.
-func fetch(t testing.TB, s *Source, subjects []model.Subject) (*memSink, source.Stats) {
+func fetch(t testing.TB, s *Source, subjects []model.Subject) (*sourcetest.Recorder, source.Stats) {
 	t.Helper()
-	sink := &memSink{t: t}
-	st, err := s.Fetch(context.Background(), query(t, subjects), sink)
+	sink := &sourcetest.Recorder{T: t}
+	st, err := s.Fetch(context.Background(), sourcetest.Query(t, subjects), sink)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Selected != int64(len(sink.recs)) || st.Rejected != int64(len(sink.rejects)) || st.Rejected > st.Read {
-		t.Errorf("stats %+v with %d records and %d rejections", st, len(sink.recs), len(sink.rejects))
+	if st.Selected != int64(len(sink.Records)) || st.Rejected != int64(len(sink.Rejects)) || st.Rejected > st.Read {
+		t.Errorf("stats %+v with %d records and %d rejections", st, len(sink.Records), len(sink.Rejects))
 	}
 	return sink, st
 }
@@ -200,15 +80,15 @@ var (
 
 // readBytes runs the reader of kind over data as the file name base, for
 // the subjects of the sample directory.
-func readBytes(t testing.TB, kind string, data []byte, base string) (*memSink, source.Stats, error) {
+func readBytes(t testing.TB, kind string, data []byte, base string) (*sourcetest.Recorder, source.Stats, error) {
 	t.Helper()
-	queryOnce.Do(func() { queryCached = query(t, sampleSubjects(t)) })
+	queryOnce.Do(func() { queryCached = sourcetest.Query(t, sampleSubjects(t)) })
 	return readWith(t, mustNew(t, kind, "unused"), data, base, queryCached)
 }
 
 // readWith runs s's reader over data as the file name base.
-func readWith(t testing.TB, s *Source, data []byte, base string, q source.Query) (*memSink, source.Stats, error) {
-	sink := &memSink{t: t}
+func readWith(t testing.TB, s *Source, data []byte, base string, q source.Query) (*sourcetest.Recorder, source.Stats, error) {
+	sink := &sourcetest.Recorder{T: t}
 	var st source.Stats
 	r := &run{src: s, ctx: context.Background(), m: q.Matcher, sink: sink, st: &st}
 	w := &walker{r: r, job: s.newJob(r)}

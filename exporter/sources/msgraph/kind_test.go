@@ -12,6 +12,7 @@ import (
 
 	"github.com/dsar-tool/dsar/exporter/model"
 	"github.com/dsar-tool/dsar/exporter/source"
+	"github.com/dsar-tool/dsar/exporter/source/sourcetest"
 )
 
 // newFromYAML builds a source of kind k from a YAML entry, as
@@ -74,12 +75,12 @@ func TestKinds(t *testing.T) {
 			if s.Kind() != k.Name || s.Name() != "teams" {
 				t.Errorf("Kind %q, Name %q", s.Kind(), s.Name())
 			}
-			sink := &memSink{t: t}
-			if _, err := s.Fetch(context.Background(), query(t, sampleSubjects(t)), sink); err != nil {
+			sink := &sourcetest.Recorder{T: t}
+			if _, err := s.Fetch(context.Background(), sourcetest.Query(t, sampleSubjects(t)), sink); err != nil {
 				t.Fatal(err)
 			}
-			if len(sink.recs) != tc.records {
-				t.Errorf("%d records, want %d", len(sink.recs), tc.records)
+			if len(sink.Records) != tc.records {
+				t.Errorf("%d records, want %d", len(sink.Records), tc.records)
 			}
 		})
 	}
@@ -122,47 +123,47 @@ func TestNewCopiesConfig(t *testing.T) {
 
 func TestFetchErrors(t *testing.T) {
 	dir := t.TempDir()
-	file := writeFile(t, "s.json", signInJSON(1))
+	file := sourcetest.WriteFile(t, "s.json", signInJSON(1))
 	ctx := context.Background()
-	q := query(t, sampleSubjects(t))
+	q := sourcetest.Query(t, sampleSubjects(t))
 
 	s := mustNew(t, KindSignIns, filepath.Join(dir, "missing-*.json"))
-	_, err := s.Fetch(ctx, q, &memSink{t: t})
+	_, err := s.Fetch(ctx, q, &sourcetest.Recorder{T: t})
 	if !errors.Is(err, source.ErrNoFiles) || !strings.Contains(err.Error(), `source "graph"`) {
 		t.Errorf("no files: %v", err)
 	}
 
 	s = mustNew(t, KindSignIns, dir)
-	if _, err := s.Fetch(ctx, q, &memSink{t: t}); err == nil || !strings.Contains(err.Error(), "matches a directory") {
+	if _, err := s.Fetch(ctx, q, &sourcetest.Recorder{T: t}); err == nil || !strings.Contains(err.Error(), "matches a directory") {
 		t.Errorf("a directory: %v", err)
 	}
 
 	s = mustNew(t, KindSignIns, file)
-	if _, err := s.Fetch(ctx, source.Query{}, &memSink{t: t}); err == nil || !strings.Contains(err.Error(), "no matcher") {
+	if _, err := s.Fetch(ctx, source.Query{}, &sourcetest.Recorder{T: t}); err == nil || !strings.Contains(err.Error(), "no matcher") {
 		t.Errorf("no matcher: %v", err)
 	}
 
-	unreadable := writeFile(t, "u.json", "[]")
+	unreadable := sourcetest.WriteFile(t, "u.json", "[]")
 	if err := os.Chmod(unreadable, 0); err == nil && os.Geteuid() != 0 {
 		s = mustNew(t, KindSignIns, unreadable)
-		if _, err := s.Fetch(ctx, q, &memSink{t: t}); err == nil || !strings.Contains(err.Error(), `source "graph"`) {
+		if _, err := s.Fetch(ctx, q, &sourcetest.Recorder{T: t}); err == nil || !strings.Contains(err.Error(), `source "graph"`) {
 			t.Errorf("unreadable file: %v", err)
 		}
 	}
 }
 
 func TestStrict(t *testing.T) {
-	bad := writeFile(t, "s.json", "["+signInJSON(1)+",{\"id\":1}]")
+	bad := sourcetest.WriteFile(t, "s.json", "["+signInJSON(1)+",{\"id\":1}]")
 	s, err := NewSignIns("graph", SignInsConfig{Config: Config{Paths: []string{bad}, Strict: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sink := &memSink{t: t}
-	st, err := s.Fetch(context.Background(), query(t, sampleSubjects(t)), sink)
+	sink := &sourcetest.Recorder{T: t}
+	st, err := s.Fetch(context.Background(), sourcetest.Query(t, sampleSubjects(t)), sink)
 	if err == nil || err.Error() != `source "graph": 1 record(s) could not be read (strict mode)` {
 		t.Errorf("strict: %v", err)
 	}
-	if st.Rejected != 1 || len(sink.rejects) != 1 {
+	if st.Rejected != 1 || len(sink.Rejects) != 1 {
 		t.Errorf("stats %+v", st)
 	}
 }
@@ -171,22 +172,22 @@ func TestStrict(t *testing.T) {
 // comes after every file was read, is passed through at once.
 func TestSinkErrorWhileFlushing(t *testing.T) {
 	s := mustNew(t, KindCallRecords, filepath.Join(sampleDir, "callrecords/*.json"))
-	sink := &memSink{t: t, failOn: 2}
-	_, err := s.Fetch(context.Background(), query(t, sampleSubjects(t)), sink)
-	if !errors.Is(err, errSinkFull) || len(sink.recs) != 2 {
-		t.Errorf("err %v after %d records", err, len(sink.recs))
+	sink := &sourcetest.Recorder{T: t, FailOn: 2}
+	_, err := s.Fetch(context.Background(), sourcetest.Query(t, sampleSubjects(t)), sink)
+	if !errors.Is(err, sourcetest.ErrSinkFull) || len(sink.Records) != 2 {
+		t.Errorf("err %v after %d records", err, len(sink.Records))
 	}
 }
 
 // cancelSink cancels the Fetch's context on the first record.
 type cancelSink struct {
-	memSink
+	sourcetest.Recorder
 	cancel context.CancelFunc
 }
 
 func (c *cancelSink) Emit(subject string, d *model.Dataset, rec model.Record) error {
 	c.cancel()
-	return c.memSink.Emit(subject, d, rec)
+	return c.Recorder.Emit(subject, d, rec)
 }
 
 func TestCancelledWhileReading(t *testing.T) {
@@ -199,12 +200,12 @@ func TestCancelledWhileReading(t *testing.T) {
 		b.WriteString(signInJSON(i))
 	}
 	b.WriteString("]")
-	s := mustNew(t, KindSignIns, writeFile(t, "s.json", b.String()))
+	s := mustNew(t, KindSignIns, sourcetest.WriteFile(t, "s.json", b.String()))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	sink := &cancelSink{memSink: memSink{t: t}, cancel: cancel}
-	_, err := s.Fetch(ctx, query(t, sampleSubjects(t)), sink)
-	if !errors.Is(err, context.Canceled) || len(sink.recs) > ctxEvery {
-		t.Errorf("err %v after %d records", err, len(sink.recs))
+	sink := &cancelSink{Recorder: sourcetest.Recorder{T: t}, cancel: cancel}
+	_, err := s.Fetch(ctx, sourcetest.Query(t, sampleSubjects(t)), sink)
+	if !errors.Is(err, context.Canceled) || len(sink.Records) > ctxEvery {
+		t.Errorf("err %v after %d records", err, len(sink.Records))
 	}
 }

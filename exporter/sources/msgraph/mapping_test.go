@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dsar-tool/dsar/exporter/model"
+	"github.com/dsar-tool/dsar/exporter/source/sourcetest"
 )
 
 func TestOutcome(t *testing.T) {
@@ -301,7 +302,7 @@ func TestCallRecordRows(t *testing.T) {
 				t.Fatal(err)
 			}
 			if st.Rejected != 0 {
-				t.Fatalf("rejections %+v", sink.rejects)
+				t.Fatalf("rejections %+v", sink.Rejects)
 			}
 			got := rows(sink, "unique_id", "subject_role", "direction", "outcome", "other_number", "start_utc")
 			for i := range got {
@@ -329,8 +330,8 @@ func TestCallRecordRejections(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(sink.rejects) != 1 || sink.rejects[0].Reason != "record 1: "+tc.reason {
-			t.Errorf("%s: rejections %+v, want %q", tc.data, sink.rejects, tc.reason)
+		if len(sink.Rejects) != 1 || sink.Rejects[0].Reason != "record 1: "+tc.reason {
+			t.Errorf("%s: rejections %+v, want %q", tc.data, sink.Rejects, tc.reason)
 		}
 	}
 }
@@ -386,7 +387,7 @@ func TestPresenceRecords(t *testing.T) {
 				t.Fatal(err)
 			}
 			var reasons []string
-			for _, r := range sink.rejects {
+			for _, r := range sink.Rejects {
 				reasons = append(reasons, strings.TrimPrefix(r.Reason, "record 1: "))
 			}
 			if strings.Join(reasons, "|") != tc.reason {
@@ -424,7 +425,7 @@ func TestSignInRecords(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s, err := NewSignIns("graph", SignInsConfig{Config: Config{Paths: []string{writeFile(t, "s.json", tc.data)}}, Apps: tc.apps})
+			s, err := NewSignIns("graph", SignInsConfig{Config: Config{Paths: []string{sourcetest.WriteFile(t, "s.json", tc.data)}}, Apps: tc.apps})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -471,7 +472,7 @@ func TestPSTNRecords(t *testing.T) {
 				t.Fatal(err)
 			}
 			var reasons []string
-			for _, r := range sink.rejects {
+			for _, r := range sink.Rejects {
 				reasons = append(reasons, strings.TrimPrefix(r.Reason, "record 1: "))
 			}
 			if strings.Join(reasons, "|") != tc.reason {

@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -60,16 +58,6 @@ type walker struct {
 	job   job
 	n     int   // records (or broken places) seen in the current file
 	start int64 // offset of the value being read, for a broken one's line
-}
-
-// file reads one file.
-func (w *walker) file(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("source %q: %w", w.r.src.name, err)
-	}
-	defer f.Close()
-	return w.read(f, filepath.Base(path))
 }
 
 // read reads one file's content; base names the file in references.

@@ -10,6 +10,7 @@ import (
 	"unicode/utf16"
 
 	"github.com/dsar-tool/dsar/exporter/model"
+	"github.com/dsar-tool/dsar/exporter/source/sourcetest"
 )
 
 // signInJSON is a compact sign-in of Alex (S-1001) with the given id
@@ -81,12 +82,12 @@ func TestShapes(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := strings.Fields(tc.lines)
-			if len(sink.rejects) != 0 || st.Read != int64(len(want)) || len(sink.recs) != len(want) {
-				t.Fatalf("stats %+v, %d records, rejections %+v", st, len(sink.recs), sink.rejects)
+			if len(sink.Rejects) != 0 || st.Read != int64(len(want)) || len(sink.Records) != len(want) {
+				t.Fatalf("stats %+v, %d records, rejections %+v", st, len(sink.Records), sink.Rejects)
 			}
 			var got []string
-			for _, e := range sink.recs {
-				got = append(got, strings.TrimPrefix(col(model.Logins, e.rec, "source_ref").(string), "s.json:"))
+			for _, e := range sink.Records {
+				got = append(got, strings.TrimPrefix(sourcetest.Col(model.Logins, e.Record, "source_ref").(string), "s.json:"))
 			}
 			if strings.Join(got, " ") != tc.lines {
 				t.Errorf("lines %v, want %s", got, tc.lines)
@@ -98,8 +99,8 @@ func TestShapes(t *testing.T) {
 func TestEmptyFiles(t *testing.T) {
 	for _, data := range []string{"", " \n\r\n\t", "[]", `{"value":[]}`, "\xEF\xBB\xBF", "\xFF\xFE", `{"@odata.context":"x","value":[],"@odata.nextLink":"y"}` + "\n"} {
 		sink, st, err := readBytes(t, KindPSTN, []byte(data), "p.json")
-		if err != nil || st.Read != 0 || len(sink.recs) != 0 || len(sink.rejects) != 0 {
-			t.Errorf("%q: err %v, stats %+v, rejections %+v", data, err, st, sink.rejects)
+		if err != nil || st.Read != 0 || len(sink.Records) != 0 || len(sink.Rejects) != 0 {
+			t.Errorf("%q: err %v, stats %+v, rejections %+v", data, err, st, sink.Rejects)
 		}
 	}
 }
@@ -203,7 +204,7 @@ func TestMalformed(t *testing.T) {
 				t.Fatal(err)
 			}
 			var got []string
-			for _, r := range sink.rejects {
+			for _, r := range sink.Rejects {
 				if r.Source != "graph" || r.File != "signins.json" {
 					t.Errorf("rejection %+v", r)
 				}
@@ -215,8 +216,8 @@ func TestMalformed(t *testing.T) {
 			if g := strings.Join(got, " | "); g != tc.rejects {
 				t.Errorf("rejections\n\t%s\nwant\n\t%s", g, tc.rejects)
 			}
-			if st.Read != tc.read || len(sink.recs) != tc.records || st.Rejected != int64(len(sink.rejects)) {
-				t.Errorf("stats %+v, %d records; want read %d, %d records", st, len(sink.recs), tc.read, tc.records)
+			if st.Read != tc.read || len(sink.Records) != tc.records || st.Rejected != int64(len(sink.Rejects)) {
+				t.Errorf("stats %+v, %d records; want read %d, %d records", st, len(sink.Records), tc.read, tc.records)
 			}
 		})
 	}
@@ -245,8 +246,8 @@ func TestTruncatedSample(t *testing.T) {
 				if c.kind == KindCallRecords {
 					continue // rows are held back per call record: not a prefix
 				}
-				for i, e := range sink.recs {
-					if i >= len(full.recs) || fmt.Sprint(e.rec) != fmt.Sprint(full.recs[i].rec) {
+				for i, e := range sink.Records {
+					if i >= len(full.Records) || fmt.Sprint(e.Record) != fmt.Sprint(full.Records[i].Record) {
 						t.Errorf("%s cut at %d: record %d is not the whole file's", p, cut, i)
 						break
 					}
@@ -286,12 +287,12 @@ func TestLargeFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Read != n || len(sink.recs) != n/1000 || st.Rejected != 0 {
-		t.Fatalf("stats %+v, %d records", st, len(sink.recs))
+	if st.Read != n || len(sink.Records) != n/1000 || st.Rejected != 0 {
+		t.Fatalf("stats %+v, %d records", st, len(sink.Records))
 	}
-	for i, e := range sink.recs {
+	for i, e := range sink.Records {
 		want := fmt.Sprintf("big.json:%d", (i+1)*1000+1)
-		if got := col(model.Logins, e.rec, "source_ref"); got != want {
+		if got := sourcetest.Col(model.Logins, e.Record, "source_ref"); got != want {
 			t.Fatalf("record %d: source_ref %v, want %s", i, got, want)
 		}
 	}

@@ -130,12 +130,12 @@ func TestSampleStats(t *testing.T) {
 
 // rows renders the chosen columns of each record as "subject|v1|v2...",
 // sorted.
-func rows(sink *memSink, cols ...string) []string {
+func rows(sink *sourcetest.Recorder, cols ...string) []string {
 	var out []string
-	for _, e := range sink.recs {
-		parts := []string{e.subject}
+	for _, e := range sink.Records {
+		parts := []string{e.Subject}
 		for _, c := range cols {
-			v := col(e.d, e.rec, c)
+			v := sourcetest.Col(e.Dataset, e.Record, c)
 			switch x := v.(type) {
 			case time.Time:
 				parts = append(parts, x.Format("01-02T15:04:05"))
@@ -186,19 +186,19 @@ func TestSampleCallRecords(t *testing.T) {
 		"S-1006|9d1e2f30-4a5b-4c6d-8e7f-0a1b2c3d4e04|01-06T14:05:00|01-06T14:05:00|1812|1812|internal|failed|midcall: NetworkError|caller|chen.wei@uni.example.ac.uk|||teams/macOS|service/conferencing",
 	}
 	diff(t, got, want)
-	for _, e := range sink.recs {
-		if e.subject == "S-1001" && strings.Contains(fmt.Sprint(e.rec), alexBID) {
-			t.Errorf("Alex got Alex Brown's record %v", e.rec)
+	for _, e := range sink.Records {
+		if e.Subject == "S-1001" && strings.Contains(fmt.Sprint(e.Record), alexBID) {
+			t.Errorf("Alex got Alex Brown's record %v", e.Record)
 		}
-		if col(model.Calls, e.rec, "call_id") == "2f1c5a7e-8b3d-4c6f-9a1e-5d7b3c9f1a06" {
-			t.Errorf("Alex Brown's call matched %s", e.subject)
+		if sourcetest.Col(model.Calls, e.Record, "call_id") == "2f1c5a7e-8b3d-4c6f-9a1e-5d7b3c9f1a06" {
+			t.Errorf("Alex Brown's call matched %s", e.Subject)
 		}
 	}
 	// The meeting's rows come from the newer version with sessions, not
 	// from the list page's version 1.
-	for _, e := range sink.recs {
-		if col(model.Calls, e.rec, "call_id") == "2f1c5a7e-8b3d-4c6f-9a1e-5d7b3c9f1a04" && col(model.Calls, e.rec, "source_ref") != "detail-meeting.json:1" {
-			t.Errorf("meeting row from %v", col(model.Calls, e.rec, "source_ref"))
+	for _, e := range sink.Records {
+		if sourcetest.Col(model.Calls, e.Record, "call_id") == "2f1c5a7e-8b3d-4c6f-9a1e-5d7b3c9f1a04" && sourcetest.Col(model.Calls, e.Record, "source_ref") != "detail-meeting.json:1" {
+			t.Errorf("meeting row from %v", sourcetest.Col(model.Calls, e.Record, "source_ref"))
 		}
 	}
 }
@@ -219,7 +219,7 @@ func TestSamplePSTN(t *testing.T) {
 		"S-1006|1835317250_112562862@52.114.7.24|01-06T23:55:10|01-06T23:55:23|01-07T00:12:44|1054|1041|inbound|answered|callee|+442079460777|+442079460999||user_in",
 	}
 	diff(t, got, want)
-	if d := col(model.Calls, sink.bySubject("S-1001")[0], "application_data"); d != "destination=United Kingdom; context=Domestic; charge=0.09 GBP; connection_charge=0.0 GBP; licence=MCOPSTNU; number_type=Subscriber; operator=Microsoft; duration_source=microsoft" {
+	if d := sourcetest.Col(model.Calls, sink.BySubject("S-1001")[0], "application_data"); d != "destination=United Kingdom; context=Domestic; charge=0.09 GBP; connection_charge=0.0 GBP; licence=MCOPSTNU; number_type=Subscriber; operator=Microsoft; duration_source=microsoft" {
 		t.Errorf("application_data %q", d)
 	}
 }
@@ -239,7 +239,7 @@ func TestSamplePresence(t *testing.T) {
 	}
 	diff(t, got, want)
 	var reasons []string
-	for _, r := range sink.rejects {
+	for _, r := range sink.Rejects {
 		reasons = append(reasons, fmt.Sprintf("%s:%d %s", r.File, r.Line, r.Reason))
 	}
 	diff(t, reasons, []string{
@@ -260,9 +260,9 @@ func TestSampleSignIns(t *testing.T) {
 		"S-1006|01-06T07:45:12|sign_in|success||chen.wei@uni.example.ac.uk|Microsoft Teams|Mobile Apps and Desktop clients|185.12.64.10|Ios 17.6.1|Zürich, Zürich, CH|signIn (interactive)",
 	}
 	diff(t, got, want)
-	for _, r := range sink.bySubject("S-1001") {
-		if col(model.Logins, r, "result") == "failure" && col(model.Logins, r, "error_reason") != "Error validating credentials due to invalid username or password. (The user didn't enter the right credentials. It's expected to see some number of these errors in your logs due to users making mistakes.)" {
-			t.Errorf("error_reason %q", col(model.Logins, r, "error_reason"))
+	for _, r := range sink.BySubject("S-1001") {
+		if sourcetest.Col(model.Logins, r, "result") == "failure" && sourcetest.Col(model.Logins, r, "error_reason") != "Error validating credentials due to invalid username or password. (The user didn't enter the right credentials. It's expected to see some number of these errors in your logs due to users making mistakes.)" {
+			t.Errorf("error_reason %q", sourcetest.Col(model.Logins, r, "error_reason"))
 		}
 	}
 }

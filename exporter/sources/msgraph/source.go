@@ -136,10 +136,7 @@ func (s *Source) Fetch(ctx context.Context, q source.Query, sink source.Sink) (s
 	if err := ctx.Err(); err != nil {
 		return st, err
 	}
-	if q.Matcher == nil {
-		return st, fmt.Errorf("source %q: query has no matcher", s.name)
-	}
-	files, err := s.files()
+	files, err := source.Files(s.name, q, s.paths)
 	if err != nil {
 		return st, err
 	}
@@ -151,13 +148,8 @@ func (s *Source) Fetch(ctx context.Context, q source.Query, sink source.Sink) (s
 		}
 	}
 	w := &walker{r: r, job: s.newJob(r)}
-	for _, path := range files {
-		if err := ctx.Err(); err != nil {
-			return st, err
-		}
-		if err := w.file(path); err != nil {
-			return st, err
-		}
+	if err := source.EachFile(ctx, s.name, files, w.read); err != nil {
+		return st, err
 	}
 	if err := ctx.Err(); err != nil {
 		return st, err
@@ -167,15 +159,9 @@ func (s *Source) Fetch(ctx context.Context, q source.Query, sink source.Sink) (s
 	}
 	s.dups.Store(r.dups)
 	if s.strict && st.Rejected > 0 {
-		return st, fmt.Errorf("source %q: %d record(s) could not be read (strict mode)", s.name, st.Rejected)
+		return st, source.StrictError(s.name, st.Rejected, "record(s)")
 	}
 	return st, nil
-}
-
-// files expands the globs: sorted, without duplicates; a glob that
-// matches nothing is an error.
-func (s *Source) files() ([]string, error) {
-	return source.ExpandPaths(s.name, s.paths)
 }
 
 // run is the state of one Fetch.

@@ -57,7 +57,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -142,38 +141,19 @@ func (s *QueueLog) Fetch(ctx context.Context, q source.Query, sink source.Sink) 
 	if err := ctx.Err(); err != nil {
 		return st, err
 	}
-	if q.Matcher == nil {
-		return st, fmt.Errorf("source %q: query has no matcher", s.name)
-	}
-	files, err := s.files()
+	files, err := source.Files(s.name, q, s.cfg.Paths)
 	if err != nil {
 		return st, err
 	}
 	sc := newScan(s.name, q, sink, &st)
-	for _, path := range files {
-		if err := ctx.Err(); err != nil {
-			return st, err
-		}
-		f, err := os.Open(path)
-		if err != nil {
-			return st, fmt.Errorf("source %q: %w", s.name, err)
-		}
-		err = sc.read(ctx, f, filepath.Base(path))
-		f.Close()
-		if err != nil {
-			return st, err
-		}
+	read := func(r io.Reader, base string) error { return sc.read(ctx, r, base) }
+	if err := source.EachFile(ctx, s.name, files, read); err != nil {
+		return st, err
 	}
 	if s.cfg.Strict && st.Rejected > 0 {
-		return st, fmt.Errorf("source %q: %d line(s) could not be read (strict mode)", s.name, st.Rejected)
+		return st, source.StrictError(s.name, st.Rejected, "line(s)")
 	}
 	return st, nil
-}
-
-// files expands the globs: sorted, without duplicates; a glob that
-// matches nothing is an error.
-func (s *QueueLog) files() ([]string, error) {
-	return source.ExpandPaths(s.name, s.cfg.Paths)
 }
 
 // ctxEvery is how many lines are read between checks for cancellation.

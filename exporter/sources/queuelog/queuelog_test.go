@@ -21,37 +21,11 @@ import (
 // samplePath is the sample queue_log.
 var samplePath = filepath.Join("..", "..", "..", "samples", "queue_log", "queue_log")
 
-func london(t testing.TB) *time.Location {
-	t.Helper()
-	loc, err := time.LoadLocation("Europe/London")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return loc
-}
-
-func date(s string) time.Time {
-	t, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
-
 // sampleSubjects mirrors samples/subjects.yaml, plus the agent
 // identifiers the queue_log uses: Siobhán's member name (queues.conf
 // log_membername_as_agent) and Priya's agent, Agent/1003.
 func sampleSubjects() []model.Subject {
-	id := func(kind, value, from, to string) model.Identifier {
-		i := model.Identifier{Kind: kind, Value: value}
-		if from != "" {
-			i.From = date(from)
-		}
-		if to != "" {
-			i.To = date(to)
-		}
-		return i
-	}
+	id := sourcetest.ID
 	return []model.Subject{
 		{ID: "S-1001", Name: "Alex Example", Identifiers: []model.Identifier{
 			id(model.KindExtension, "4321", "2024-09-01", ""),
@@ -99,7 +73,7 @@ func TestConformance(t *testing.T) {
 			return newSource(t, Config{Paths: []string{samplePath}})
 		},
 		Subjects: sampleSubjects(),
-		Location: london(t),
+		Location: sourcetest.London(t),
 		Want: map[string]map[string]int{
 			"S-1001": {"logins": 6, "presence": 4},
 			"S-1002": {"logins": 3, "presence": 6},
@@ -121,41 +95,18 @@ func newSource(t testing.TB, cfg Config) *QueueLog {
 	return s
 }
 
-type emitted struct {
-	subject string
-	d       *model.Dataset
-	rec     model.Record
-}
-
-type memSink struct {
-	t       testing.TB
-	recs    []emitted
-	rejects []model.Rejection
-	fail    error
-}
-
-func (s *memSink) Emit(subject string, d *model.Dataset, rec model.Record) error {
-	if err := d.Check(rec); err != nil {
-		s.t.Errorf("bad %s record: %v", d.Name, err)
-	}
-	s.recs = append(s.recs, emitted{subject, d, rec})
-	return s.fail
-}
-
-func (s *memSink) Reject(r model.Rejection) { s.rejects = append(s.rejects, r) }
-
 // rows renders what a subject got as "dataset column=value ..." lines.
-func (s *memSink) rows(subject string, cols ...string) []string {
+func rows(sink *sourcetest.Recorder, subject string, cols ...string) []string {
 	var out []string
-	for _, e := range s.recs {
-		if e.subject != subject {
+	for _, e := range sink.Records {
+		if e.Subject != subject {
 			continue
 		}
 		var b strings.Builder
-		b.WriteString(e.d.Name)
+		b.WriteString(e.Dataset.Name)
 		for _, c := range cols {
-			if i := e.d.Index(c); i >= 0 {
-				v := e.rec[i]
+			if i := e.Dataset.Index(c); i >= 0 {
+				v := e.Record[i]
 				if tm, ok := v.(time.Time); ok {
 					v = tm.Format(time.RFC3339)
 				}
@@ -177,14 +128,10 @@ func toString(v any) string {
 	return "?"
 }
 
-func fetch(t testing.TB, cfg Config, subjects []model.Subject) (*memSink, source.Stats, error) {
+func fetch(t testing.TB, cfg Config, subjects []model.Subject) (*sourcetest.Recorder, source.Stats, error) {
 	t.Helper()
-	m, err := source.NewMatcher(subjects, "GB", london(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sink := &memSink{t: t}
-	st, err := newSource(t, cfg).Fetch(context.Background(), source.Query{Subjects: subjects, Matcher: m}, sink)
+	sink := &sourcetest.Recorder{T: t}
+	st, err := newSource(t, cfg).Fetch(context.Background(), sourcetest.Query(t, subjects), sink)
 	return sink, st, err
 }
 
@@ -248,7 +195,7 @@ func TestSample(t *testing.T) {
 		},
 	}
 	for subj, w := range want {
-		if got := sink.rows(subj, cols...); !reflect.DeepEqual(got, w) {
+		if got := rows(sink, subj, cols...); !reflect.DeepEqual(got, w) {
 			t.Errorf("%s:\n got %s\nwant %s", subj, strings.Join(got, "\n     "), strings.Join(w, "\n     "))
 		}
 	}
@@ -257,12 +204,12 @@ func TestSample(t *testing.T) {
 		{Source: "queues", File: "queue_log", Line: 29, Reason: reasonFields},
 		{Source: "queues", File: "queue_log", Line: 35, Reason: reasonUTF8},
 	}
-	if !reflect.DeepEqual(sink.rejects, wantRej) {
-		t.Errorf("rejections %+v\nwant %+v", sink.rejects, wantRej)
+	if !reflect.DeepEqual(sink.Rejects, wantRej) {
+		t.Errorf("rejections %+v\nwant %+v", sink.Rejects, wantRej)
 	}
-	for _, e := range sink.recs {
-		if i := e.d.Index("result"); i >= 0 && e.rec[i] != "success" {
-			t.Errorf("result %v", e.rec[i])
+	for _, e := range sink.Records {
+		if i := e.Dataset.Index("result"); i >= 0 && e.Record[i] != "success" {
+			t.Errorf("result %v", e.Record[i])
 		}
 	}
 }
@@ -338,10 +285,10 @@ func TestLines(t *testing.T) {
 	if st.Read != 4 || st.Rejected != 1 || st.Selected != 3 {
 		t.Errorf("stats %+v", st)
 	}
-	if len(sink.rejects) != 1 || sink.rejects[0].Line != 4 || sink.rejects[0].Reason != reasonTooLong {
-		t.Errorf("rejections %+v", sink.rejects)
+	if len(sink.Rejects) != 1 || sink.Rejects[0].Line != 4 || sink.Rejects[0].Reason != reasonTooLong {
+		t.Errorf("rejections %+v", sink.Rejects)
 	}
-	got := sink.rows("S-1001", "reason", "source_ref")
+	got := rows(sink, "S-1001", "reason", "source_ref")
 	want := []string{"presence reason=Lunch source_ref=queue_log:1", "presence reason=" + strings.Repeat("y", 100000) + " source_ref=queue_log:5", "presence reason= source_ref=queue_log:6"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %.300q", got)
@@ -360,7 +307,7 @@ func TestAgentCallback(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"logins event=login device=1003@from-internal event_raw=AGENTCALLBACKLOGIN", "logins event=logout device=1003@from-internal event_raw=AGENTCALLBACKLOGOFF"}
-	if got := sink.rows("S-1003", "event", "device", "event_raw"); !reflect.DeepEqual(got, want) {
+	if got := rows(sink, "S-1003", "event", "device", "event_raw"); !reflect.DeepEqual(got, want) {
 		t.Errorf("got %q", got)
 	}
 }
@@ -370,7 +317,7 @@ func TestStrict(t *testing.T) {
 	if err == nil || err.Error() != `source "queues": 3 line(s) could not be read (strict mode)` {
 		t.Errorf("err = %v", err)
 	}
-	if st.Rejected != 3 || len(sink.rejects) != 3 {
+	if st.Rejected != 3 || len(sink.Rejects) != 3 {
 		t.Errorf("%+v", st)
 	}
 }
@@ -386,7 +333,7 @@ func TestFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := sink.rows("S-1001", "source_ref"); !reflect.DeepEqual(got, []string{"presence source_ref=queue_log:1", "presence source_ref=queue_log.1:1"}) {
+	if got := rows(sink, "S-1001", "source_ref"); !reflect.DeepEqual(got, []string{"presence source_ref=queue_log:1", "presence source_ref=queue_log.1:1"}) {
 		t.Errorf("got %q", got)
 	}
 	_, _, err = fetch(t, Config{Paths: []string{filepath.Join(dir, "missing*")}}, nil)
@@ -470,22 +417,22 @@ func FuzzQueueLogLine(f *testing.F) {
 		if err != nil {
 			t.Skip() // an identifier the matcher refuses
 		}
-		sink := &memSink{t: t}
+		sink := &sourcetest.Recorder{T: t}
 		var st source.Stats
 		sc := newScan("queues", source.Query{Subjects: subjects, Matcher: m}, sink, &st)
 		if err := sc.read(context.Background(), strings.NewReader(line), "queue_log"); err != nil {
 			t.Fatal(err)
 		}
-		for _, r := range sink.rejects {
+		for _, r := range sink.Rejects {
 			if !reasons[r.Reason] || r.File != "queue_log" || r.Line < 1 {
 				t.Errorf("rejection %+v", r)
 			}
 		}
-		if wantOne && len(sink.recs) == 0 {
+		if wantOne && len(sink.Records) == 0 {
 			t.Errorf("a login or pause of a subject's own agent gave no record")
 		}
-		if st.Selected != int64(len(sink.recs)) || st.Rejected != int64(len(sink.rejects)) {
-			t.Errorf("stats %+v for %d records, %d rejections", st, len(sink.recs), len(sink.rejects))
+		if st.Selected != int64(len(sink.Records)) || st.Rejected != int64(len(sink.Rejects)) {
+			t.Errorf("stats %+v for %d records, %d rejections", st, len(sink.Records), len(sink.Rejects))
 		}
 	})
 }
