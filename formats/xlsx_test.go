@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xuri/excelize/v2"
+
 	"github.com/dsar-tool/dsar/exporter/itest"
 	"github.com/dsar-tool/dsar/exporter/model"
 )
@@ -396,9 +398,10 @@ func TestXLSXOverflow(t *testing.T) {
 		t.Errorf("active sheet %q", active)
 	}
 	csvRows := readCSV(t, encode(t, "csv", model.Calls, recs))
+	lastCol, _ := excelize.ColumnNumberToName(len(model.Calls.Columns))
 	for i, n := range []int{4, 4, 2} {
 		s := sheets[i]
-		if filterRef(s.Filter) != fmt.Sprintf("A1:X%d", n+1) {
+		if filterRef(s.Filter) != fmt.Sprintf("A1:%s%d", lastCol, n+1) {
 			t.Errorf("%s: autofilter %v", s.Title, deref(s.Filter))
 		}
 		if s.Freeze == nil || *s.Freeze != "A2" {

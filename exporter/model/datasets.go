@@ -38,6 +38,7 @@ var Calls = &Dataset{
 		{Name: "account_code", Type: String, Description: "Account code attached to the call, if any."},
 		{Name: "user_field", Type: String, Description: "Free-text user field attached to the call, if any."},
 		{Name: "unique_id", Type: String, Description: "The telephone system's unique identifier of the calling channel."},
+		{Name: "ama_flags", Type: String, Description: "How the telephone system classed the call for its accounting records (Asterisk's AMA flags: DOCUMENTATION, BILLING or OMIT); empty where the system records none."},
 	},
 }
 

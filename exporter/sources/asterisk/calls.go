@@ -22,6 +22,10 @@ type CDR struct {
 	AccountCode, UserField              string
 	UniqueID, LinkedID                  string
 
+	// AMAFlags is the accounting class by its name in Asterisk
+	// (DOCUMENTATION, BILLING, OMIT).
+	AMAFlags string
+
 	// Disposition is the disposition by its name in Asterisk (ANSWERED,
 	// NO ANSWER, ...); DispositionRaw is the value as stored (a table
 	// may hold the integer code), kept in outcome_raw.
@@ -134,6 +138,7 @@ func (c *Calls) Emit(r *CDR, ref string) error {
 		set(cAccountCode, r.AccountCode)
 		set(cUserField, r.UserField)
 		set(cUniqueID, r.UniqueID)
+		set(cAMAFlags, r.AMAFlags)
 		// Internal when neither party's number is a phone number (an
 		// extension on both sides); else the call crossed the site's
 		// boundary: outbound for the caller, inbound for the callee.
@@ -242,6 +247,7 @@ const (
 	cAccountCode
 	cUserField
 	cUniqueID
+	cAMAFlags
 	nCallsCols
 )
 
@@ -249,7 +255,7 @@ var callsIdx = func() (ix [nCallsCols]int) {
 	names := [nCallsCols]string{"call_id", "leg", "source", "source_ref", "start_utc", "answer_utc", "end_utc",
 		"duration_s", "talk_s", "direction", "outcome", "outcome_raw", "subject_role", "subject_number",
 		"subject_name_shown", "other_number", "other_name", "channel", "dst_channel", "application",
-		"application_data", "account_code", "user_field", "unique_id"}
+		"application_data", "account_code", "user_field", "unique_id", "ama_flags"}
 	for i, n := range names {
 		ix[i] = model.Calls.Index(n)
 	}

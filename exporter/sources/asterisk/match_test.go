@@ -305,7 +305,7 @@ func TestRecordFields(t *testing.T) {
 		"subject_role": "caller", "subject_number": "4321", "subject_name_shown": `Prof "Jim" O'Brien`,
 		"other_number": "+441632960100", "other_name": "", "channel": "PJSIP/4321-000001bd", "dst_channel": "PJSIP/trunk-000001be",
 		"application": "Dial", "application_data": "PJSIP/01632960100@trunk,60", "account_code": "CC110",
-		"user_field": `project "x", phase 2`, "unique_id": "1752495600.115",
+		"user_field": `project "x", phase 2`, "unique_id": "1752495600.115", "ama_flags": "DOCUMENTATION",
 	}, {
 		"call_id": "1736158540.105", "leg": int64(0), "source": "pbx", "source_ref": "Master.csv:2",
 		"start_utc": utc("2025-01-06T10:15:40Z"), "answer_utc": nil, "end_utc": utc("2025-01-06T10:15:50Z"),
@@ -313,6 +313,7 @@ func TestRecordFields(t *testing.T) {
 		"subject_role": "callee", "subject_number": "+441632960555", "subject_name_shown": "",
 		"other_number": "+447700900461", "other_name": "Jo Bloggs", "channel": "PJSIP/trunk-000001c0", "dst_channel": "PJSIP/4321-000001c1",
 		"application": "Dial", "application_data": "PJSIP/4321,30", "account_code": "", "user_field": "", "unique_id": "1736158540.105",
+		"ama_flags": "DOCUMENTATION",
 	}}
 	for i, want := range wants {
 		if sink.Records[i].Subject != "S-1001" {

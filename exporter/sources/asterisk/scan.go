@@ -259,6 +259,7 @@ func (s *scan) match(rec []byte, ln int64, st, an, en int64, answered bool, dur,
 		AccountCode: f[colAccountCode].str(rec), UserField: opt(lay.userfld),
 		UniqueID: opt(lay.uniqueid), LinkedID: opt(lay.linkedid),
 		Disposition: disp, DispositionRaw: disp,
+		AMAFlags: f[colAMAFlags].str(rec),
 	}
 	if answered {
 		r.Answer = time.Unix(an, 0).UTC()

@@ -23,9 +23,11 @@
 // other columns are read when present. disposition is read as text
 // (ANSWERED, NO ANSWER, ...) or as Asterisk's integer code (NOANSWER 0,
 // NULL 1, FAILED 2, BUSY 4, ANSWERED 8, CONGESTION 16, CANCEL 32), which
-// cdr_pgsql writes into an integer column. amaflags (text, or OMIT 1,
-// BILLING 2, DOCUMENTATION 3) and dcontext have no column in the calls
-// dataset and are not read, whatever their type.
+// cdr_pgsql writes into an integer column. amaflags is read likewise, as
+// text or as its code (OMIT 1, BILLING 2, DOCUMENTATION 3), and kept by
+// name in ama_flags. dcontext (the dialplan context, a setting of the PBX
+// rather than a fact about the call) has no column in the calls dataset
+// and is not read.
 //
 // # Times
 //
@@ -465,6 +467,7 @@ type cdr struct {
 	dur, bill                                              int64
 	clid, src, dst, channel, dstchannel, lastapp, lastdata string
 	disposition, dispositionRaw                            string
+	amaflags                                               string
 	accountcode, uniqueid, userfield, linkedid             string
 }
 
@@ -496,6 +499,9 @@ func (sc *scan) read(vals []any) (cdr, *badRow) {
 	var ok bool
 	if r.disposition, r.dispositionRaw, ok = decodeDisposition(get(colDisposition)); !ok {
 		return r, sc.bad(colDisposition, "invalid UTF-8 or a value that is not text")
+	}
+	if r.amaflags, ok = decodeAMAFlags(get(colAMAFlags)); !ok {
+		return r, sc.bad(colAMAFlags, "invalid UTF-8 or a value that is not text")
 	}
 	var rt rowTimes
 	var present bool
@@ -569,6 +575,7 @@ func (sc *scan) match(r cdr, ref string) error {
 		LastApp: r.lastapp, LastData: r.lastdata, AccountCode: r.accountcode, UserField: r.userfield,
 		UniqueID: r.uniqueid, LinkedID: r.linkedid,
 		Disposition: r.disposition, DispositionRaw: r.dispositionRaw,
+		AMAFlags: r.amaflags,
 	}
 	if r.times.answered {
 		c.Answer = time.Unix(r.times.answer, 0).UTC()

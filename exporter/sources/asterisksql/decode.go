@@ -195,6 +195,32 @@ func decodeDisposition(v any) (name, raw string, ok bool) {
 	return raw, raw, true
 }
 
+// amaFlagCodes are Asterisk's AMA flags by integer code
+// (include/asterisk/channel.h enum ama_flags; 0 is none).
+var amaFlagCodes = map[int64]string{
+	0: "",
+	1: "OMIT",
+	2: "BILLING",
+	3: "DOCUMENTATION",
+}
+
+// decodeAMAFlags reads amaflags as text (DOCUMENTATION, ...) or as its
+// integer code, and returns it by name; a code Asterisk does not use is
+// kept as it is.
+func decodeAMAFlags(v any) (string, bool) {
+	raw, ok := decodeString(v)
+	if !ok {
+		return "", false
+	}
+	raw = strings.TrimSpace(raw)
+	if n, err := strconv.ParseInt(raw, 10, 64); err == nil {
+		if name, known := amaFlagCodes[n]; known {
+			return name, true
+		}
+	}
+	return raw, true
+}
+
 // uniqueidTime returns the creation time (Unix seconds) that an Asterisk
 // uniqueid encodes ("1736154131.104": epoch.counter), or 0. A uniqueid
 // with a system name prefix (systemname= in asterisk.conf gives

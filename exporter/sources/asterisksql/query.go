@@ -191,6 +191,7 @@ const (
 	colDuration    = "duration"
 	colBillsec     = "billsec"
 	colDisposition = "disposition"
+	colAMAFlags    = "amaflags"
 	colAccountCode = "accountcode"
 	colUniqueID    = "uniqueid"
 	colUserField   = "userfield"
@@ -198,11 +199,10 @@ const (
 )
 
 // readColumns are the columns read when the table has them, in select
-// order. amaflags and dcontext have no place in the calls dataset and
-// are not read.
+// order. dcontext has no place in the calls dataset and is not read.
 var readColumns = []string{colCalldate, colStart, colAnswer, colEnd, colCLID, colSrc, colDst,
 	colChannel, colDstChannel, colLastApp, colLastData, colDuration, colBillsec, colDisposition,
-	colAccountCode, colUniqueID, colUserField, colLinkedID}
+	colAMAFlags, colAccountCode, colUniqueID, colUserField, colLinkedID}
 
 // requiredColumns must exist; so must start or calldate.
 var requiredColumns = []string{colSrc, colDst, colChannel, colDstChannel}

@@ -286,6 +286,9 @@ func TestIntegerDisposition(t *testing.T) {
 					t.Errorf("record %d: outcome_raw %v, want %s", i, get(rg, "outcome_raw"), code)
 				}
 				outcomes[get(rg, "outcome").(string)] = true
+				if fa, fg := get(ra, "ama_flags"), get(rg, "ama_flags"); fa != fg || fa == "" {
+					t.Errorf("record %d: ama_flags %q with text dispositions, %q with integer ones", i, fa, fg)
+				}
 			}
 			for _, o := range []string{"answered", "no_answer", "busy", "failed", "congestion", "cancelled"} {
 				if !outcomes[o] {
@@ -293,6 +296,23 @@ func TestIntegerDisposition(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestDecodeAMAFlags(t *testing.T) {
+	for _, c := range []struct {
+		in   any
+		want string
+		ok   bool
+	}{
+		{"DOCUMENTATION", "DOCUMENTATION", true}, {" BILLING ", "BILLING", true}, {[]byte("OMIT"), "OMIT", true},
+		{int64(3), "DOCUMENTATION", true}, {int64(2), "BILLING", true}, {int64(1), "OMIT", true}, {"0", "", true},
+		{int64(7), "7", true}, {nil, "", true}, {"\xff", "", false},
+	} {
+		got, ok := decodeAMAFlags(c.in)
+		if got != c.want || ok != c.ok {
+			t.Errorf("decodeAMAFlags(%#v) = %q, %v; want %q, %v", c.in, got, ok, c.want, c.ok)
+		}
 	}
 }
 
