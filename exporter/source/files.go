@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 )
 
 // ExpandPaths expands a file source's globs: sorted, without duplicates. A
@@ -44,6 +45,24 @@ func ExpandPaths(name string, patterns []string) ([]string, error) {
 	}
 	sort.Strings(out)
 	return out, nil
+}
+
+// CheckPaths checks the paths setting of a file source called name when it
+// is configured: at least one glob (example shows one in the message that
+// says so), none empty, each a valid pattern. It returns a copy.
+func CheckPaths(name string, paths []string, example string) ([]string, error) {
+	if len(paths) == 0 {
+		return nil, fmt.Errorf("source %q: paths: at least one file glob is required (e.g. %s)", name, example)
+	}
+	for i, p := range paths {
+		if strings.TrimSpace(p) == "" {
+			return nil, fmt.Errorf("source %q: paths[%d] is empty", name, i)
+		}
+		if _, err := filepath.Match(p, ""); err != nil {
+			return nil, fmt.Errorf("source %q: paths[%d] %q: %w", name, i, p, err)
+		}
+	}
+	return append([]string(nil), paths...), nil
 }
 
 // Files begins the Fetch of a file source called name: it fails when q

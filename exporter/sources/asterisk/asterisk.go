@@ -20,7 +20,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -102,17 +101,11 @@ func New(name string, cfg Config) (*CSV, error) {
 	if strings.TrimSpace(name) == "" {
 		return nil, errors.New("asterisk-csv: source name is required")
 	}
-	if len(cfg.Paths) == 0 {
-		return nil, fmt.Errorf("source %q: paths: at least one file glob is required (e.g. /var/log/asterisk/cdr-csv/Master*.csv)", name)
+	paths, err := source.CheckPaths(name, cfg.Paths, "/var/log/asterisk/cdr-csv/Master*.csv")
+	if err != nil {
+		return nil, err
 	}
-	for i, p := range cfg.Paths {
-		if strings.TrimSpace(p) == "" {
-			return nil, fmt.Errorf("source %q: paths[%d] is empty", name, i)
-		}
-		if _, err := filepath.Match(p, ""); err != nil {
-			return nil, fmt.Errorf("source %q: paths[%d] %q: %w", name, i, p, err)
-		}
-	}
+	cfg.Paths = paths
 	tz := strings.TrimSpace(cfg.Timezone)
 	switch tz {
 	case "":

@@ -74,7 +74,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 
 	"github.com/dsar-tool/dsar/exporter/source"
@@ -127,18 +126,11 @@ func New(name string, cfg Config) (*Source, error) {
 	if strings.TrimSpace(name) == "" {
 		return nil, errors.New("cucm-cdr: source name is required")
 	}
-	if len(cfg.Paths) == 0 {
-		return nil, fmt.Errorf("source %q: paths: at least one file glob is required (e.g. /var/cdr/cdr_*)", name)
+	paths, err := source.CheckPaths(name, cfg.Paths, "/var/cdr/cdr_*")
+	if err != nil {
+		return nil, err
 	}
-	for i, p := range cfg.Paths {
-		if strings.TrimSpace(p) == "" {
-			return nil, fmt.Errorf("source %q: paths[%d] is empty", name, i)
-		}
-		if _, err := filepath.Match(p, ""); err != nil {
-			return nil, fmt.Errorf("source %q: paths[%d] %q: %w", name, i, p, err)
-		}
-	}
-	cfg.Paths = append([]string(nil), cfg.Paths...)
+	cfg.Paths = paths
 	return &Source{name: name, cfg: cfg}, nil
 }
 

@@ -3,7 +3,6 @@ package msgraph
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -95,21 +94,14 @@ func newSource(name, kind string, cfg Config, newJob func(*run) job) (*Source, e
 	if strings.TrimSpace(name) == "" {
 		return nil, fmt.Errorf("%s: source name is required", kind)
 	}
-	if len(cfg.Paths) == 0 {
-		return nil, fmt.Errorf("source %q: paths: at least one file glob is required (e.g. graph/%s/*.json)", name, kind)
-	}
-	for i, p := range cfg.Paths {
-		if strings.TrimSpace(p) == "" {
-			return nil, fmt.Errorf("source %q: paths[%d] is empty", name, i)
-		}
-		if _, err := filepath.Match(p, ""); err != nil {
-			return nil, fmt.Errorf("source %q: paths[%d] %q: %w", name, i, p, err)
-		}
+	paths, err := source.CheckPaths(name, cfg.Paths, "graph/"+kind+"/*.json")
+	if err != nil {
+		return nil, err
 	}
 	return &Source{
 		name:   name,
 		kind:   kind,
-		paths:  append([]string(nil), cfg.Paths...),
+		paths:  paths,
 		strict: cfg.Strict,
 		newJob: newJob,
 	}, nil

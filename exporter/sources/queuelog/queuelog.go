@@ -57,7 +57,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -113,18 +112,11 @@ func New(name string, cfg Config) (*QueueLog, error) {
 	if strings.TrimSpace(name) == "" {
 		return nil, errors.New("asterisk-queuelog: source name is required")
 	}
-	if len(cfg.Paths) == 0 {
-		return nil, fmt.Errorf("source %q: paths: at least one file glob is required (e.g. /var/log/asterisk/queue_log*)", name)
+	paths, err := source.CheckPaths(name, cfg.Paths, "/var/log/asterisk/queue_log*")
+	if err != nil {
+		return nil, err
 	}
-	for i, p := range cfg.Paths {
-		if strings.TrimSpace(p) == "" {
-			return nil, fmt.Errorf("source %q: paths[%d] is empty", name, i)
-		}
-		if _, err := filepath.Match(p, ""); err != nil {
-			return nil, fmt.Errorf("source %q: paths[%d] %q: %w", name, i, p, err)
-		}
-	}
-	cfg.Paths = append([]string(nil), cfg.Paths...)
+	cfg.Paths = paths
 	return &QueueLog{name: name, cfg: cfg}, nil
 }
 
