@@ -113,30 +113,6 @@ func (f field) str(rec []byte) string {
 	return string(f.appendValue(make([]byte, 0, f.end-f.start), rec))
 }
 
-// parseInt reads a decimal integer as cdr_csv writes it (%d), allowing a
-// minus sign. Quotes are tolerated by the caller, not here.
-func parseInt(b []byte) (int64, bool) {
-	neg := false
-	if len(b) > 0 && b[0] == '-' {
-		neg = true
-		b = b[1:]
-	}
-	if len(b) == 0 || len(b) > 18 {
-		return 0, false
-	}
-	var v int64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		v = v*10 + int64(c-'0')
-	}
-	if neg {
-		v = -v
-	}
-	return v, true
-}
-
 // parseLocal reads "YYYY-MM-DD HH:MM:SS" and returns the wall-clock time
 // as seconds since 1970-01-01 00:00:00 of the same wall clock (that is,
 // as if the zone were UTC). Years 1000-9999 only.

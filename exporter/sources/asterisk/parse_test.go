@@ -77,33 +77,6 @@ func TestSplitFieldsCountsBeyondStorage(t *testing.T) {
 	}
 }
 
-func TestParseInt(t *testing.T) {
-	tests := []struct {
-		in   string
-		want int64
-		ok   bool
-	}{
-		{"0", 0, true},
-		{"315", 315, true},
-		{"-1", -1, true},
-		{"999999999999999999", 999999999999999999, true},
-		{"9999999999999999999", 0, false}, // would overflow
-		{"", 0, false},
-		{"-", 0, false},
-		{"1.5", 0, false},
-		{" 1", 0, false},
-		{"1e3", 0, false},
-		{"+1", 0, false},
-		{"12a", 0, false},
-	}
-	for _, tc := range tests {
-		got, ok := parseInt([]byte(tc.in))
-		if got != tc.want || ok != tc.ok {
-			t.Errorf("parseInt(%q) = %d, %v; want %d, %v", tc.in, got, ok, tc.want, tc.ok)
-		}
-	}
-}
-
 func TestParseLocal(t *testing.T) {
 	tests := []struct {
 		in   string

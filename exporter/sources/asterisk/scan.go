@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/dsar-tool/dsar/exporter/source"
+	"github.com/dsar-tool/dsar/exporter/sources/internal/textrec"
 )
 
 // ctxEvery is how many records are read between checks for cancellation.
@@ -208,7 +209,7 @@ func (s *scan) record(rec []byte, ln int64) error {
 		if lay.types[i] != typInt {
 			continue
 		}
-		v, ok := parseInt(s.value(rec, i))
+		v, ok := textrec.ParseInt(s.value(rec, i))
 		if !ok {
 			s.reject(ln, "bad integer in field "+lay.names[i])
 			return nil

@@ -10,31 +10,6 @@ import (
 	"github.com/dsar-tool/dsar/exporter/sources/internal/textrec"
 )
 
-// parseInt reads a bare decimal integer with an optional minus sign, as
-// CUCM writes INTEGER fields. Empty input is not an integer here; callers
-// treat an empty INTEGER field as 0.
-func parseInt(b []byte) (int64, bool) {
-	neg := false
-	if len(b) > 0 && b[0] == '-' {
-		neg = true
-		b = b[1:]
-	}
-	if len(b) == 0 || len(b) > 18 {
-		return 0, false
-	}
-	var v int64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		v = v*10 + int64(c-'0')
-	}
-	if neg {
-		v = -v
-	}
-	return v, true
-}
-
 // ipv4 decodes an IPv4 address as CUCM stores it in its INTEGER address
 // fields (origIpAddr, destIpAddr, ...): the four address bytes read as a
 // little-endian signed 32-bit integer, so 10.41.12.161 is -1593038582. 0
@@ -228,7 +203,7 @@ func (l *layout) check(rec []byte, fs []textrec.Field) string {
 				return "quoted value in INTEGER field " + l.names[i]
 			}
 			if f.End > f.Start {
-				if _, ok := parseInt(f.Raw(rec)); !ok {
+				if _, ok := textrec.ParseInt(f.Raw(rec)); !ok {
 					return "non-integer in INTEGER field " + l.names[i]
 				}
 			}

@@ -10,32 +10,6 @@ import (
 	"github.com/dsar-tool/dsar/exporter/sources/internal/textrec"
 )
 
-func TestParseInt(t *testing.T) {
-	tests := []struct {
-		in   string
-		want int64
-		ok   bool
-	}{
-		{"0", 0, true},
-		{"1736157600", 1736157600, true},
-		{"-1593038582", -1593038582, true},
-		{"393216", 393216, true},
-		{"999999999999999999", 999999999999999999, true},
-		{"9999999999999999999", 0, false},
-		{"", 0, false},
-		{"-", 0, false},
-		{"+1", 0, false},
-		{" 1", 0, false},
-		{"1.0", 0, false},
-		{"58s", 0, false},
-	}
-	for _, tc := range tests {
-		if got, ok := parseInt([]byte(tc.in)); got != tc.want || ok != tc.ok {
-			t.Errorf("parseInt(%q) = %d, %v; want %d, %v", tc.in, got, ok, tc.want, tc.ok)
-		}
-	}
-}
-
 func TestIPv4(t *testing.T) {
 	tests := []struct {
 		in   int64

@@ -195,7 +195,7 @@ func (c cdr) int(k int) int64 {
 	if i < 0 {
 		return 0
 	}
-	v, _ := parseInt(c.fs[i].Raw(c.rec))
+	v, _ := textrec.ParseInt(c.fs[i].Raw(c.rec))
 	return v
 }
 
