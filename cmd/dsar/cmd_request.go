@@ -228,6 +228,8 @@ func newRequestCommand() *cli.Command {
 							}
 						} else if r.Paused {
 							due = "paused"
+						} else if r.IsOpen() {
+							due = "not started" // waiting for ID, a fee or verification
 						}
 						fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Subject, strings.Join(r.Types, ","), r.Status, r.Received.Format(time.DateOnly), due, left)
 					}
