@@ -8,6 +8,7 @@ import (
 
 	"github.com/dsar-tool/dsar/exporter/model"
 	"github.com/dsar-tool/dsar/exporter/source"
+	"github.com/dsar-tool/dsar/exporter/sources/internal/textrec"
 )
 
 // prefilter rules out, without allocating, the rows that cannot belong to
@@ -72,16 +73,16 @@ func newPrefilter(q source.Query) *prefilter {
 func (p *prefilter) wants(subject string) bool { return p.ids[subject] }
 
 // candidate reports whether the row may match one of the subjects.
-func (p *prefilter) candidate(rec []byte, fs *[maxFields]field, scratch *[]byte) bool {
+func (p *prefilter) candidate(rec []byte, fs *[maxFields]textrec.Field, scratch *[]byte) bool {
 	if p.none {
 		return false
 	}
 	val := func(i int) []byte {
 		f := fs[i]
-		if !f.escaped {
-			return f.bytesOf(rec)
+		if !f.Escaped {
+			return f.Raw(rec)
 		}
-		*scratch = f.appendValue((*scratch)[:0], rec)
+		*scratch = f.AppendValue((*scratch)[:0], rec)
 		return *scratch
 	}
 	return p.number(val(colSrc)) || p.number(val(colDst)) ||

@@ -2,116 +2,12 @@ package asterisk
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"io"
 )
 
 // maxRecord bounds one record (cdr_csv itself never writes more than 1 KiB).
 const maxRecord = 1 << 20
-
-// field is where one field's content lies in a record: rec[start:end],
-// without the surrounding quotes.
-type field struct {
-	start, end int32
-	quoted     bool // the field was written in quotes
-	escaped    bool // the content holds doubled quotes ("") to undo
-}
-
-// splitErr is what splitFields found wrong with a record's structure.
-type splitErr uint8
-
-const (
-	splitOK           splitErr = iota
-	splitUnterminated          // the input ended inside a quoted field
-	splitStrayQuote            // a quote inside an unquoted field
-	splitAfterQuote            // something other than a comma after a closing quote
-)
-
-// splitFields finds the fields of one record (without its line ending),
-// storing up to len(fs) of them, and returns how many there are. On a
-// structural error it returns the error and the (0-based) field at fault.
-//
-// The grammar is the one cdr_csv writes: a field is either "..." with
-// embedded quotes doubled, or unquoted text without quotes (an integer, a
-// date, or empty for an unset date); fields are separated by commas.
-func splitFields(rec []byte, fs []field) (n int, e splitErr, at int) {
-	i := 0
-	for {
-		if i < len(rec) && rec[i] == '"' {
-			j := i + 1
-			esc := false
-			for {
-				k := bytes.IndexByte(rec[j:], '"')
-				if k < 0 {
-					return n + 1, splitUnterminated, n
-				}
-				j += k
-				if j+1 < len(rec) && rec[j+1] == '"' {
-					esc = true
-					j += 2
-					continue
-				}
-				break
-			}
-			if n < len(fs) {
-				fs[n] = field{start: int32(i + 1), end: int32(j), quoted: true, escaped: esc}
-			}
-			n++
-			j++
-			if j == len(rec) {
-				return n, splitOK, 0
-			}
-			if rec[j] != ',' {
-				return n, splitAfterQuote, n - 1
-			}
-			i = j + 1
-			continue
-		}
-		end := len(rec)
-		k := bytes.IndexByte(rec[i:], ',')
-		if k >= 0 {
-			end = i + k
-		}
-		if bytes.IndexByte(rec[i:end], '"') >= 0 {
-			return n + 1, splitStrayQuote, n
-		}
-		if n < len(fs) {
-			fs[n] = field{start: int32(i), end: int32(end)}
-		}
-		n++
-		if k < 0 {
-			return n, splitOK, 0
-		}
-		i = end + 1
-	}
-}
-
-// bytesOf returns the field's content as written (doubled quotes intact).
-func (f field) bytesOf(rec []byte) []byte { return rec[f.start:f.end] }
-
-// appendValue appends the field's value (doubled quotes undone) to dst.
-func (f field) appendValue(dst, rec []byte) []byte {
-	b := rec[f.start:f.end]
-	if !f.escaped {
-		return append(dst, b...)
-	}
-	for i := 0; i < len(b); i++ {
-		dst = append(dst, b[i])
-		if b[i] == '"' && i+1 < len(b) && b[i+1] == '"' {
-			i++
-		}
-	}
-	return dst
-}
-
-// str returns the field's value as a string.
-func (f field) str(rec []byte) string {
-	if !f.escaped {
-		return string(rec[f.start:f.end])
-	}
-	return string(f.appendValue(make([]byte, 0, f.end-f.start), rec))
-}
 
 // parseLocal reads "YYYY-MM-DD HH:MM:SS" and returns the wall-clock time
 // as seconds since 1970-01-01 00:00:00 of the same wall clock (that is,

@@ -5,8 +5,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dsar-tool/dsar/exporter/sources/internal/textrec"
 )
 
+// TestSplitFields checks cdr_csv's own record shapes through the shared
+// splitter.
 func TestSplitFields(t *testing.T) {
 	type want struct {
 		values []string
@@ -16,7 +20,7 @@ func TestSplitFields(t *testing.T) {
 		name string
 		in   string
 		want want
-		err  splitErr
+		err  textrec.SplitErr
 		at   int
 	}{
 		{name: "quoted strings", in: `"a","b"`, want: want{[]string{"a", "b"}, []bool{true, true}}},
@@ -32,22 +36,21 @@ func TestSplitFields(t *testing.T) {
 		{name: "trailing comma", in: `"a",`, want: want{[]string{"a", ""}, []bool{true, false}}},
 		{name: "two commas", in: `,`, want: want{[]string{"", ""}, []bool{false, false}}},
 		{name: "UTF-8 passes", in: `"Zoë Łukasik","陈伟"`, want: want{[]string{"Zoë Łukasik", "陈伟"}, []bool{true, true}}},
-		{name: "unterminated", in: `"a","b`, err: splitUnterminated, at: 1},
-		{name: "unterminated after doubled quote", in: `"a""`, err: splitUnterminated, at: 0},
+		{name: "unterminated", in: `"a","b`, err: textrec.SplitUnterminated, at: 1},
+		{name: "unterminated after doubled quote", in: `"a""`, err: textrec.SplitUnterminated, at: 0},
 		{name: "doubled quote before close", in: `"a"""`, want: want{[]string{`a"`}, []bool{true}}},
-		{name: "stray quote in unquoted field", in: `"a",b"c,"d"`, err: splitStrayQuote, at: 1},
-		{name: "text after closing quote", in: `"a"b,"c"`, err: splitAfterQuote, at: 0},
-		{name: "space after closing quote", in: `"a","b" ,"c"`, err: splitAfterQuote, at: 1},
+		{name: "stray quote in unquoted field", in: `"a",b"c,"d"`, err: textrec.SplitStrayQuote, at: 1},
+		{name: "text after closing quote", in: `"a"b,"c"`, err: textrec.SplitAfterQuote, at: 0},
+		{name: "space after closing quote", in: `"a","b" ,"c"`, err: textrec.SplitAfterQuote, at: 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := []byte(tc.in)
-			var fs [maxFields]field
-			n, err, at := splitFields(rec, fs[:])
+			fs, n, err, at := textrec.Split(rec, ',', nil, maxFields)
 			if err != tc.err {
 				t.Fatalf("error %d, want %d", err, tc.err)
 			}
-			if err != splitOK {
+			if err != textrec.SplitOK {
 				if at != tc.at {
 					t.Errorf("at field %d, want %d", at, tc.at)
 				}
@@ -58,8 +61,8 @@ func TestSplitFields(t *testing.T) {
 			}
 			var got want
 			for _, f := range fs[:n] {
-				got.values = append(got.values, f.str(rec))
-				got.quoted = append(got.quoted, f.quoted)
+				got.values = append(got.values, f.Str(rec))
+				got.quoted = append(got.quoted, f.Quoted)
 			}
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("got %q %v, want %q %v", got.values, got.quoted, tc.want.values, tc.want.quoted)
@@ -70,9 +73,8 @@ func TestSplitFields(t *testing.T) {
 
 func TestSplitFieldsCountsBeyondStorage(t *testing.T) {
 	rec := []byte(strings.Repeat(`"x",`, 30) + `"x"`)
-	var fs [4]field
-	n, err, _ := splitFields(rec, fs[:])
-	if err != splitOK || n != 31 {
+	fs, n, err, _ := textrec.Split(rec, ',', nil, 4)
+	if err != textrec.SplitOK || n != 31 || len(fs) != 4 {
 		t.Fatalf("got %d fields, err %d; want 31, none", n, err)
 	}
 }

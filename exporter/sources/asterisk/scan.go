@@ -32,7 +32,7 @@ type scan struct {
 	base    string // file base name, for source_ref and rejections
 	prevEnd int64  // end (Unix s) of the file's previous good row
 	acc     []byte // a record spanning several lines
-	fs      [maxFields]field
+	fs      [maxFields]textrec.Field
 	scratch []byte
 
 	calls *Calls // matches and emits the rows
@@ -66,17 +66,17 @@ func (s *scan) read(r io.Reader, base string) error {
 				return err
 			}
 		}
-		n, serr, at := splitFields(rec, s.fs[:])
-		if serr == splitUnterminated {
+		_, n, serr, at := textrec.Split(rec, ',', s.fs[:0], maxFields)
+		if serr == textrec.SplitUnterminated {
 			// A quoted field may hold a newline: read on.
 			var ok bool
 			if rec, n, ok = s.multiline(lr, l); !ok {
 				s.reject(l.n, reasonUnterminated)
 				continue
 			}
-			serr = splitOK
+			serr = textrec.SplitOK
 		}
-		if serr != splitOK {
+		if serr != textrec.SplitOK {
 			s.reject(l.n, s.structural(serr, at))
 			continue
 		}
@@ -128,9 +128,9 @@ func (s *scan) multiline(lr *lineReader, first line) ([]byte, int, bool) {
 			continue
 		}
 		rec := trimCR(s.acc)
-		var serr splitErr
-		n, serr, _ = splitFields(rec, s.fs[:])
-		ok = serr == splitOK && n == s.src.layout.n
+		var serr textrec.SplitErr
+		_, n, serr, _ = textrec.Split(rec, ',', s.fs[:0], maxFields)
+		ok = serr == textrec.SplitOK && n == s.src.layout.n
 		break
 	}
 	if ok {
@@ -153,15 +153,15 @@ func (s *scan) multiline(lr *lineReader, first line) ([]byte, int, bool) {
 	return nil, 0, false
 }
 
-func (s *scan) structural(e splitErr, at int) string {
+func (s *scan) structural(e textrec.SplitErr, at int) string {
 	name := "field " + strconv.Itoa(at+1)
 	if at < s.src.layout.n {
 		name = "field " + s.src.layout.names[at]
 	}
 	switch e {
-	case splitStrayQuote:
+	case textrec.SplitStrayQuote:
 		return "stray quote in " + name
-	case splitAfterQuote:
+	case textrec.SplitAfterQuote:
 		return "unexpected character after closing quote in " + name
 	}
 	return reasonUnterminated
@@ -173,7 +173,7 @@ func (s *scan) countReason(n int) string {
 
 // value returns field i's bytes for typed parsing: quotes are tolerated
 // around integers and dates (cdr_csv writes them bare).
-func (s *scan) value(rec []byte, i int) []byte { return s.fs[i].bytesOf(rec) }
+func (s *scan) value(rec []byte, i int) []byte { return s.fs[i].Raw(rec) }
 
 // record checks one structurally sound record and emits it to every
 // wanted subject it matches. Only a sink error is returned.
@@ -239,8 +239,8 @@ func (s *scan) record(rec []byte, ln int64) error {
 // (see Calls.Match); the rest of the row is decoded only for a match.
 func (s *scan) match(rec []byte, ln int64, st, an, en int64, answered bool, dur, bill int64) error {
 	f := &s.fs
-	src, dst := f[colSrc].str(rec), f[colDst].str(rec)
-	channel, dstchannel := f[colChannel].str(rec), f[colDstChannel].str(rec)
+	src, dst := f[colSrc].Str(rec), f[colDst].Str(rec)
+	channel, dstchannel := f[colChannel].Str(rec), f[colDstChannel].Str(rec)
 	if !s.calls.Match(time.Unix(st, 0).UTC(), src, dst, channel, dstchannel) {
 		return nil
 	}
@@ -249,18 +249,18 @@ func (s *scan) match(rec []byte, ln int64, st, an, en int64, answered bool, dur,
 		if pos < 0 {
 			return ""
 		}
-		return f[pos].str(rec)
+		return f[pos].Str(rec)
 	}
-	disp := f[colDisposition].str(rec)
+	disp := f[colDisposition].Str(rec)
 	r := CDR{
 		Start: time.Unix(st, 0).UTC(), End: time.Unix(en, 0).UTC(),
 		Duration: dur, Billsec: bill,
-		CLID: f[colCLID].str(rec), Src: src, Dst: dst, Channel: channel, DstChannel: dstchannel,
-		LastApp: f[colLastApp].str(rec), LastData: f[colLastData].str(rec),
-		AccountCode: f[colAccountCode].str(rec), UserField: opt(lay.userfld),
+		CLID: f[colCLID].Str(rec), Src: src, Dst: dst, Channel: channel, DstChannel: dstchannel,
+		LastApp: f[colLastApp].Str(rec), LastData: f[colLastData].Str(rec),
+		AccountCode: f[colAccountCode].Str(rec), UserField: opt(lay.userfld),
 		UniqueID: opt(lay.uniqueid), LinkedID: opt(lay.linkedid),
 		Disposition: disp, DispositionRaw: disp,
-		AMAFlags: f[colAMAFlags].str(rec),
+		AMAFlags: f[colAMAFlags].Str(rec),
 	}
 	if answered {
 		r.Answer = time.Unix(an, 0).UTC()

@@ -13,20 +13,27 @@ type Field struct {
 // Raw returns the field's content as written (doubled quotes intact).
 func (f Field) Raw(rec []byte) []byte { return rec[f.Start:f.End] }
 
-// Str returns the field's value, doubled quotes undone.
-func (f Field) Str(rec []byte) string {
+// AppendValue appends the field's value (doubled quotes undone) to dst.
+func (f Field) AppendValue(dst, rec []byte) []byte {
 	b := rec[f.Start:f.End]
 	if !f.Escaped {
-		return string(b)
+		return append(dst, b...)
 	}
-	out := make([]byte, 0, len(b))
 	for i := 0; i < len(b); i++ {
-		out = append(out, b[i])
+		dst = append(dst, b[i])
 		if b[i] == '"' && i+1 < len(b) && b[i+1] == '"' {
 			i++
 		}
 	}
-	return string(out)
+	return dst
+}
+
+// Str returns the field's value, doubled quotes undone.
+func (f Field) Str(rec []byte) string {
+	if !f.Escaped {
+		return string(rec[f.Start:f.End])
+	}
+	return string(f.AppendValue(make([]byte, 0, f.End-f.Start), rec))
 }
 
 // SplitErr is what Split found wrong with a record's structure.
