@@ -16,6 +16,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/dsar-tool/dsar/exporter/internal/suggest"
 	"github.com/dsar-tool/dsar/exporter/model"
 )
 
@@ -257,6 +258,9 @@ func LoadSubjects(path string) ([]model.Subject, error) {
 	var out []model.Subject
 	ids := map[string]int{}
 	for _, n := range root.Content {
+		if err := knownKeys(path, n, subjectKeys); err != nil {
+			return nil, err
+		}
 		var raw struct {
 			ID          string  `yaml:"id"`
 			Name        string  `yaml:"name"`
@@ -278,6 +282,9 @@ func LoadSubjects(path string) ([]model.Subject, error) {
 			line := n.Line
 			if idNodes != nil && j < len(idNodes.Content) {
 				line = idNodes.Content[j].Line
+				if err := knownKeys(path, idNodes.Content[j], identifierKeys); err != nil {
+					return nil, err
+				}
 			}
 			if !slices.Contains(model.IdentifierKinds, r.Kind) {
 				return nil, fmt.Errorf("subjects %q line %d: subject %q: identifier kind %q unknown (want one of %s)", path, line, raw.ID, r.Kind, strings.Join(model.IdentifierKinds, ", "))
@@ -308,6 +315,33 @@ func LoadSubjects(path string) ([]model.Subject, error) {
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// The keys of a subject and of an identifier in the subject directory.
+var (
+	subjectKeys    = []string{"id", "name", "identifiers"}
+	identifierKeys = []string{"kind", "value", "from", "to"}
+)
+
+// knownKeys fails on a key of mapping n that is not one of keys: a
+// misspelt "identifiers" would otherwise leave a subject with none, and
+// an export that finds nothing.
+func knownKeys(path string, n *yaml.Node, keys []string) error {
+	if n.Kind != yaml.MappingNode {
+		return nil // Decode reports what is wrong with it
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		if slices.Contains(keys, k.Value) {
+			continue
+		}
+		hint := ""
+		if best := suggest.Closest(k.Value, keys); best != "" {
+			hint = fmt.Sprintf(" (did you mean %q?)", best)
+		}
+		return fmt.Errorf("subjects %q line %d: unknown key %q%s; want %s", path, k.Line, k.Value, hint, strings.Join(keys, ", "))
+	}
+	return nil
 }
 
 func mapValue(n *yaml.Node, key string) *yaml.Node {

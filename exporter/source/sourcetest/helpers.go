@@ -1,15 +1,13 @@
 package sourcetest
 
 import (
-	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
+	"github.com/dsar-tool/dsar/exporter/config"
 	"github.com/dsar-tool/dsar/exporter/model"
 	"github.com/dsar-tool/dsar/exporter/source"
 )
@@ -131,48 +129,14 @@ func ID(kind, value, from, to string) model.Identifier {
 	return i
 }
 
-// LoadSubjects reads a subject directory written as samples/subjects.yaml
-// is (unknown keys are an error).
+// LoadSubjects reads a subject directory as dsar does (config.LoadSubjects).
 func LoadSubjects(t testing.TB, path string) []model.Subject {
 	t.Helper()
-	data, err := os.ReadFile(path)
+	subjects, err := config.LoadSubjects(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var raw []struct {
-		ID          string `yaml:"id"`
-		Name        string `yaml:"name"`
-		Identifiers []struct {
-			Kind  string `yaml:"kind"`
-			Value string `yaml:"value"`
-			From  string `yaml:"from"`
-			To    string `yaml:"to"`
-		} `yaml:"identifiers"`
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&raw); err != nil {
-		t.Fatal(err)
-	}
-	day := func(s string) time.Time {
-		if s == "" {
-			return time.Time{}
-		}
-		d, err := time.Parse(time.DateOnly, s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
-	var out []model.Subject
-	for _, r := range raw {
-		s := model.Subject{ID: r.ID, Name: r.Name}
-		for _, id := range r.Identifiers {
-			s.Identifiers = append(s.Identifiers, model.Identifier{Kind: id.Kind, Value: id.Value, From: day(id.From), To: day(id.To)})
-		}
-		out = append(out, s)
-	}
-	return out
+	return subjects
 }
 
 // WriteFile writes content to a file called name in a new temporary
